@@ -1,0 +1,50 @@
+"""The exceptions anynn raises.
+
+Every error anynn raises on bad input derives from :class:`AnynnError`, and also from
+the matching built-in type (``ValueError`` or ``TypeError``), so callers may catch either.
+"""
+
+from __future__ import annotations
+
+
+class AnynnError(Exception):
+    """Base class of every exception raised by anynn."""
+
+
+class AnynnValueError(AnynnError, ValueError):
+    """An argument has the right type but a bad value (shape, range, name)."""
+
+
+class AnynnTypeError(AnynnError, TypeError):
+    """An argument has a type anynn cannot use."""
+
+
+class BackendUnavailableError(AnynnValueError):
+    """The requested backend is unknown or cannot run on this machine."""
+
+
+class ActivationError(AnynnValueError):
+    """An activation cannot be built, compiled or made numerically stable."""
+
+
+class ModelFileError(AnynnValueError):
+    """A model file is missing, malformed, corrupted, foreign or hostile."""
+
+
+class TrainingDiverged(AnynnError, ArithmeticError):
+    """Training produced a non-finite loss; the network keeps its last finite weights.
+
+    Parameters
+    ----------
+    message : str
+        What happened.
+    epoch : int
+        The (0-based) epoch in which the loss stopped being finite.
+    step : int
+        The global optimisation step at which it was detected.
+    """
+
+    def __init__(self, message: str, *, epoch: int, step: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step

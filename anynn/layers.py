@@ -1,0 +1,221 @@
+"""Dense layers with hand-written backpropagation, written once against the Array API."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation
+from .backend import Backend, to_numpy
+from .errors import AnynnValueError
+
+Array = Any
+
+
+class Parameter:
+    """A trainable array with its gradient.
+
+    Attributes
+    ----------
+    value : array
+        The current value, on the network's backend.
+    grad : array or None
+        The gradient from the last backward pass.
+    name : str
+        ``"layers.{i}.weight"`` or ``"layers.{i}.bias"`` once the layer is numbered.
+    """
+
+    __slots__ = ("value", "grad", "name")
+
+    def __init__(self, value: Array, name: str = "") -> None:
+        self.value = value
+        self.grad: Array | None = None
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name or '?'}, shape={tuple(self.value.shape)})"
+
+
+def initial_weights(
+    rng: np.random.Generator, n_in: int, n_out: int, scheme: str
+) -> np.ndarray:
+    """Draw an ``(n_in, n_out)`` float64 host matrix from a normal initialisation.
+
+    ``"he"``: std ``sqrt(2 / n_in)``; ``"lecun"``: ``sqrt(1 / n_in)``;
+    ``"glorot"``: ``sqrt(2 / (n_in + n_out))``.
+    """
+    variance = {"he": 2.0 / n_in, "lecun": 1.0 / n_in, "glorot": 2.0 / (n_in + n_out)}
+    if scheme not in variance:
+        raise AnynnValueError(f"unknown initialisation {scheme!r}; expected {sorted(variance)}")
+    return rng.standard_normal((n_in, n_out)) * math.sqrt(variance[scheme])
+
+
+class Dense:
+    """A fully connected layer ``a = f(x @ W + b)``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths; ``W`` has shape ``(n_in, n_out)``.
+    activation : Activation
+        The activation ``f``.
+    backend : Backend
+        Namespace, device and dtype of the parameters.
+    bias : bool
+        Whether the layer has a bias vector ``b`` of shape ``(n_out,)``.
+    rng : numpy.random.Generator, optional
+        Host generator for the initial weights (He or Glorot normal by activation).
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: Activation,
+        backend: Backend,
+        *,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.n_in = n_in
+        self.n_out = n_out
+        self.activation = activation
+        self.backend = backend
+        self.has_bias = bias
+        rng = rng if rng is not None else np.random.default_rng()
+        host = initial_weights(rng, n_in, n_out, activation.init).astype(backend.dtype_name)
+        self.weight = Parameter(backend.from_host(host))
+        self.bias = (
+            Parameter(backend.xp.zeros((n_out,), dtype=backend.dtype, device=backend.device))
+            if bias
+            else None
+        )
+        self._bind_activation()
+        self._input: Array | None = None
+        self._z: Array | None = None
+        self._a: Array | None = None
+
+    def _bind_activation(self) -> None:
+        """Resolve the compiled activation functions for this backend once."""
+        act = self.activation
+        if act.elementwise:
+            compiled = act.compiled(self.backend.xp)
+            self._f = compiled.f
+            self._df = compiled.df
+        else:
+            assert act.pair is not None
+            self._f, self._df = act.pair
+
+    # -- parameters -----------------------------------------------------------------
+    def parameters(self) -> list[Parameter]:
+        """The layer's trainable parameters (weight, then bias if any)."""
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
+
+    def _converted(self, value: Any, shape: tuple[int, ...], what: str) -> Array:
+        array = self.backend.asarray(value)
+        if tuple(array.shape) != shape:
+            raise AnynnValueError(
+                f"{what} must have shape {shape}; got {tuple(array.shape)}"
+            )
+        return array
+
+    @property
+    def weights(self) -> Array:
+        """The weight matrix, shape ``(n_in, n_out)``."""
+        return self.weight.value
+
+    @weights.setter
+    def weights(self, value: Any) -> None:
+        self.weight.value = self._converted(value, (self.n_in, self.n_out), "weights")
+
+    @property
+    def biases(self) -> Array | None:
+        """The bias vector, shape ``(n_out,)``, or None for a layer without bias."""
+        return None if self.bias is None else self.bias.value
+
+    @biases.setter
+    def biases(self, value: Any) -> None:
+        if self.bias is None:
+            raise AnynnValueError("this layer was built with bias=False; it has no biases")
+        self.bias.value = self._converted(value, (self.n_out,), "biases")
+
+    # -- computation ----------------------------------------------------------------
+    def pre_activation(self, x: Array) -> Array:
+        """``z = x @ W + b``."""
+        z = x @ self.weight.value
+        if self.bias is not None:
+            z = z + self.bias.value
+        return z
+
+    def activate(self, z: Array) -> Array:
+        """``f(z)`` with the activation compiled for this backend."""
+        return self._f(z)
+
+    def forward(self, x: Array) -> Array:
+        """Inference forward pass (nothing is kept for backpropagation)."""
+        return self._f(self.pre_activation(x))
+
+    def forward_train(self, x: Array) -> Array:
+        """Forward pass that keeps ``x``, ``z`` and ``a`` for :meth:`backward`."""
+        z = self.pre_activation(x)
+        a = self._f(z)
+        self._input, self._z, self._a = x, z, a
+        return a
+
+    @property
+    def last_output(self) -> Array:
+        """``a`` from the last training forward pass."""
+        return self._a
+
+    @property
+    def last_pre_activation(self) -> Array:
+        """``z`` from the last training forward pass."""
+        return self._z
+
+    def delta(self, grad_output: Array) -> Array:
+        """Turn ``dL/da`` into ``dL/dz`` through the activation's derivative."""
+        derivative = self._df(self._z)
+        if derivative.ndim == grad_output.ndim:
+            return grad_output * derivative
+        # A Jacobian per sample: dL/dz_j = sum_k dL/da_k * da_k/dz_j.
+        return (grad_output[..., None, :] @ derivative)[..., 0, :]
+
+    def backward(self, delta: Array, need_input_grad: bool = True) -> Array | None:
+        """Backpropagate ``delta = dL/dz``: store dW and db, return ``dL/dx``.
+
+        Parameters
+        ----------
+        delta : array
+            Gradient of the loss with respect to this layer's ``z``.
+        need_input_grad : bool
+            Skip computing ``dL/dx`` (first layer) when False.
+        """
+        x = self._input
+        if x is None:
+            raise AnynnValueError("backward() called before forward_train()")
+        if x.shape[0] == 1:  # an outer product: a broadcast multiply beats a (n,1)@(1,m) GEMM
+            self.weight.grad = x.mT * delta
+        else:
+            self.weight.grad = x.mT @ delta
+        if self.bias is not None:
+            self.bias.grad = self.backend.xp.sum(delta, axis=0)
+        return delta @ self.weight.value.mT if need_input_grad else None
+
+    def clear(self) -> None:
+        """Drop the arrays kept from the last training forward pass."""
+        self._input = self._z = self._a = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Dense({self.n_in} -> {self.n_out}, activation={self.activation.name}, "
+            f"bias={self.has_bias})"
+        )
+
+    def host_parameters(self) -> dict[str, np.ndarray]:
+        """Host copies of the parameters, by short name (``weight``, ``bias``)."""
+        out = {"weight": to_numpy(self.weight.value)}
+        if self.bias is not None:
+            out["bias"] = to_numpy(self.bias.value)
+        return out

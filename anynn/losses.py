@@ -1,0 +1,198 @@
+"""Loss functions: value, gradient, and the fused logits form for sigmoid/softmax outputs.
+
+Conventions (PyTorch/Keras): ``mse`` is the mean over all elements of ``(a - y)^2``;
+``bce`` the mean over all elements of the binary cross-entropy; ``cce`` the mean over
+samples of the categorical cross-entropy with one-hot targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation
+from .errors import AnynnValueError
+
+Array = Any
+
+_PROBABILITY_FLOOR = 1e-7  # keeps log() and 1/a finite in the unfused forms
+
+
+def _clip(a: Array, low: float, high: float, xp: Any) -> Array:
+    """``clip`` as minimum(maximum()): array-api-compat's clip is slow on CuPy."""
+    return xp.minimum(xp.maximum(a, low), high)
+
+
+class Loss:
+    """A loss ``L(a, y)`` averaged over a batch.
+
+    Subclasses implement :meth:`value` and :meth:`gradient`; those that can fuse with an
+    output activation override :meth:`fused_value` and :meth:`fused_delta`.
+    """
+
+    name = "loss"
+    fuses_with: str | None = None
+    """Name of the output activation whose delta simplifies to ``(a - y) / count``."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def can_fuse(self, activation: Activation) -> bool:
+        """Whether the loss fuses with this output activation."""
+        return self.fuses_with is not None and activation.builtin == self.fuses_with
+
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
+        """Validate host targets and bring them to shape ``(n, n_outputs)``."""
+        if y.ndim == 1 and n_outputs == 1:
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise AnynnValueError(
+                f"{what} must have shape (n_samples, {n_outputs}) for a network with "
+                f"{n_outputs} output(s); got {y.shape}"
+            )
+        return y
+
+    def value(self, a: Array, y: Array, xp: Any) -> Array:
+        """Mean loss of outputs ``a`` against targets ``y`` (0-d array)."""
+        raise NotImplementedError
+
+    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+        """``dL/da``."""
+        raise NotImplementedError
+
+    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+        """Mean loss computed from the logits ``z`` (only when :meth:`can_fuse`)."""
+        raise NotImplementedError
+
+    def fused_delta(self, a: Array, y: Array) -> Array:
+        """``dL/dz`` for the fused output activation: ``(a - y) / count``."""
+        raise NotImplementedError
+
+
+class MeanSquaredError(Loss):
+    """Mean over all elements of ``(a - y)^2``."""
+
+    name = "mse"
+
+    def value(self, a: Array, y: Array, xp: Any) -> Array:
+        diff = a - y
+        return xp.sum(diff * diff) / diff.size
+
+    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+        return (a - y) * (2.0 / a.size)
+
+
+class BinaryCrossEntropy(Loss):
+    """Mean over all elements of ``-(y log a + (1 - y) log(1 - a))``; targets in [0, 1]."""
+
+    name = "bce"
+    fuses_with = "sigmoid"
+
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
+        y = super().prepare_targets(y, n_outputs, what)
+        if y.size and (np.min(y) < 0.0 or np.max(y) > 1.0):
+            raise AnynnValueError(
+                f"bce targets ({what}) must lie in [0, 1]; got values in "
+                f"[{np.min(y)}, {np.max(y)}]"
+            )
+        return y
+
+    def value(self, a: Array, y: Array, xp: Any) -> Array:
+        p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
+        return -xp.sum(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)) / a.size
+
+    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+        p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
+        return (p - y) / (p * (1.0 - p) * a.size)
+
+    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+        # log(1 + exp(-|z|)) + max(z, 0) - z*y: finite for every z.
+        per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        return xp.sum(per_element) / z.size
+
+    def fused_delta(self, a: Array, y: Array) -> Array:
+        return (a - y) * (1.0 / a.size)
+
+
+class CategoricalCrossEntropy(Loss):
+    """Mean over samples of ``-sum_k y_k log a_k``; one-hot or integer class targets."""
+
+    name = "cce"
+    fuses_with = "softmax"
+
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
+        if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and n_outputs > 1):
+            labels = y.reshape(-1)
+            if labels.size and (
+                np.any(labels != np.round(labels))
+                or labels.min() < 0
+                or labels.max() >= n_outputs
+            ):
+                raise AnynnValueError(
+                    f"cce class labels ({what}) must be integers in [0, {n_outputs}); got "
+                    f"values in [{labels.min()}, {labels.max()}]"
+                )
+            one_hot = np.zeros((labels.size, n_outputs))
+            one_hot[np.arange(labels.size), labels.astype(np.int64)] = 1.0
+            return one_hot
+        y = super().prepare_targets(y, n_outputs, what)
+        if y.size and (np.min(y) < 0.0 or np.max(y) > 1.0):
+            raise AnynnValueError(
+                f"cce targets ({what}) must be one-hot or probabilities in [0, 1]; got "
+                f"values in [{np.min(y)}, {np.max(y)}]"
+            )
+        return y
+
+    def value(self, a: Array, y: Array, xp: Any) -> Array:
+        p = xp.maximum(a, _PROBABILITY_FLOOR)
+        return -xp.sum(y * xp.log(p)) / a.shape[0]
+
+    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+        p = xp.maximum(a, _PROBABILITY_FLOOR)
+        return -y / (p * a.shape[0])
+
+    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+        # log-sum-exp shifted by the row maximum: finite for every z.
+        peak = xp.max(z, axis=-1, keepdims=True)
+        log_norm = xp.log(xp.sum(xp.exp(z - peak), axis=-1, keepdims=True)) + peak
+        return xp.sum(y * (log_norm - z)) / z.shape[0]
+
+    def fused_delta(self, a: Array, y: Array) -> Array:
+        return (a - y) * (1.0 / a.shape[0])
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "bce": BinaryCrossEntropy,
+    "cce": CategoricalCrossEntropy,
+}
+_ALIASES = {
+    "mean_squared_error": "mse",
+    "binary_crossentropy": "bce",
+    "binary_cross_entropy": "bce",
+    "categorical_crossentropy": "cce",
+    "categorical_cross_entropy": "cce",
+    "sparse_categorical_crossentropy": "cce",
+    "cross_entropy": "cce",
+}
+
+
+def get(spec: str | Loss) -> Loss:
+    """Return the loss named ``spec`` (``"mse"``, ``"bce"``, ``"cce"``) or ``spec`` itself.
+
+    Raises
+    ------
+    AnynnValueError
+        For an unknown name.
+    """
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str):
+        key = _ALIASES.get(spec.lower(), spec.lower())
+        if key in LOSSES:
+            return LOSSES[key]()
+    raise AnynnValueError(
+        f"unknown loss {spec!r}; expected one of {', '.join(LOSSES)} or a Loss object"
+    )
+

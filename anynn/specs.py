@@ -1,0 +1,90 @@
+"""Layer specifications: the forms a user may write, normalised to one named tuple."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from .errors import AnynnTypeError, AnynnValueError
+
+
+class LayerSpecNB(NamedTuple):
+    """A layer given by its length and whether it has a bias."""
+
+    length: int
+    bias: bool
+
+
+class LayerSpecNBF(NamedTuple):
+    """A layer given by its length, bias flag and activation ``fn``."""
+
+    length: int
+    bias: bool
+    fn: Any
+
+
+LayerSpec = int | LayerSpecNB | LayerSpecNBF | tuple[Any, ...] | Mapping[str, Any]
+
+_SPEC_KEYS = {"length", "bias", "fn", "activation"}
+
+
+def _check_length(length: Any, index: int) -> int:
+    if isinstance(length, bool) or not isinstance(length, int):
+        raise AnynnTypeError(
+            f"layers[{index}]: length must be an int; got {type(length).__name__}: {length!r}"
+        )
+    if length < 1:
+        raise AnynnValueError(f"layers[{index}]: length must be >= 1; got {length}")
+    return length
+
+
+def _check_bias(bias: Any, index: int) -> bool:
+    if not isinstance(bias, bool):
+        raise AnynnTypeError(
+            f"layers[{index}]: bias must be True or False; got {type(bias).__name__}: {bias!r}"
+        )
+    return bias
+
+
+def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
+    """Normalise one layer spec to :class:`LayerSpecNBF`.
+
+    Parameters
+    ----------
+    spec : int, tuple, LayerSpecNB, LayerSpecNBF or dict
+        ``length``; ``(length, bias)``; ``(length, bias, fn)``; or a dict with the keys
+        ``length`` (required), ``bias`` (default True) and ``fn`` (or ``activation``).
+    default_fn : object
+        The activation used when the spec names none.
+    index : int
+        Position of the spec, for error messages.
+    """
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - _SPEC_KEYS
+        if unknown:
+            raise AnynnValueError(
+                f"layers[{index}]: unknown key(s) {sorted(unknown)}; "
+                f"allowed: {sorted(_SPEC_KEYS)}"
+            )
+        if "length" not in spec:
+            raise AnynnValueError(f"layers[{index}]: the dict needs a 'length' key")
+        fn = spec.get("fn", spec.get("activation", default_fn))
+        return LayerSpecNBF(
+            _check_length(spec["length"], index),
+            _check_bias(spec.get("bias", True), index),
+            fn,
+        )
+    if isinstance(spec, tuple):
+        if len(spec) not in (2, 3):
+            raise AnynnValueError(
+                f"layers[{index}]: a tuple spec is (length, bias) or (length, bias, fn); "
+                f"got {len(spec)} items"
+            )
+        fn = spec[2] if len(spec) == 3 else default_fn
+        return LayerSpecNBF(_check_length(spec[0], index), _check_bias(spec[1], index), fn)
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return LayerSpecNBF(_check_length(spec, index), True, default_fn)
+    raise AnynnTypeError(
+        f"layers[{index}]: a layer spec must be an int, a tuple, LayerSpecNB, LayerSpecNBF "
+        f"or a dict; got {type(spec).__name__}: {spec!r}"
+    )

@@ -1,0 +1,91 @@
+"""Input validation: every check runs before any work, with a message naming the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend, to_numpy
+from .errors import AnynnTypeError, AnynnValueError
+
+Array = Any
+
+
+def host_array(data: Any, name: str) -> np.ndarray:
+    """Convert lists, NumPy arrays and backend arrays to a numeric host array.
+
+    Raises
+    ------
+    AnynnTypeError
+        If ``data`` is not numeric array-like data.
+    """
+    if data is None:
+        raise AnynnTypeError(f"{name} is required; got None")
+    try:
+        host = to_numpy(data) if hasattr(data, "__dlpack__") else np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise AnynnTypeError(f"{name} is not a rectangular numeric array: {exc}") from exc
+    if host.dtype == np.bool_:
+        host = host.astype(np.float64)
+    if not (np.issubdtype(host.dtype, np.integer) or np.issubdtype(host.dtype, np.floating)):
+        raise AnynnTypeError(f"{name} must hold real numbers; got dtype {host.dtype}")
+    return host
+
+
+def check_finite(host: np.ndarray, name: str) -> None:
+    """Raise if ``host`` holds NaN or infinity, naming the first bad position."""
+    if np.issubdtype(host.dtype, np.floating):
+        bad = ~np.isfinite(host)
+        if bad.any():
+            position = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise AnynnValueError(
+                f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf), the "
+                f"first at index {position}: {host[position]}"
+            )
+
+
+def check_samples(host: np.ndarray, n_features: int, name: str) -> np.ndarray:
+    """Bring inputs to shape ``(n_samples, n_features)`` (a 1-D vector is one sample)."""
+    if host.ndim == 1 and host.shape[0] == n_features:
+        host = host[None, :]
+    if host.ndim != 2:
+        raise AnynnValueError(
+            f"{name} must have shape (n_samples, {n_features}); got {host.shape}"
+        )
+    if host.shape[1] != n_features:
+        raise AnynnValueError(
+            f"{name} has {host.shape[1]} feature(s) per sample but the network expects "
+            f"{n_features}; got shape {host.shape}"
+        )
+    return host
+
+
+def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "X") -> Array:
+    """Validate inputs and return them on ``backend`` as ``(n_samples, n_features)``.
+
+    Arrays already on the backend stay there (shape and finiteness checked on the device).
+    """
+    if backend.owns(data) and not isinstance(data, np.ndarray):
+        xp = backend.xp
+        if data.ndim == 1 and data.shape[0] == n_features:
+            data = xp.reshape(data, (1, n_features))
+        if data.ndim != 2 or data.shape[1] != n_features:
+            raise AnynnValueError(
+                f"{name} must have shape (n_samples, {n_features}); got {tuple(data.shape)}"
+            )
+        if not bool(xp.all(xp.isfinite(data))):
+            raise AnynnValueError(f"{name} holds non-finite values (NaN or inf)")
+        return data if data.dtype == backend.dtype else xp.astype(data, backend.dtype)
+    host = check_samples(host_array(data, name), n_features, name)
+    check_finite(host, name)
+    return backend.asarray(host)
+
+
+def check_int(value: Any, name: str, minimum: int) -> int:
+    """Return ``value`` if it is an int >= ``minimum``, else raise a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise AnynnTypeError(f"{name} must be an int; got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise AnynnValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
