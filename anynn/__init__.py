@@ -23,6 +23,14 @@ from .network import Network
 from .specs import LayerSpecNB, LayerSpecNBF
 from .training import History
 
+
+def load(path: object, backend: object = "numpy", dtype: object = None) -> Network:
+    """Load a network saved with :meth:`Network.save` onto ``backend``."""
+    from .io import load as _load
+
+    return _load(path, backend=backend, dtype=dtype)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -43,6 +51,7 @@ __all__ = [
     "activations",
     "available_backends",
     "gradcheck",
+    "load",
     "losses",
     "optimizers",
     "to_numpy",

@@ -282,3 +282,28 @@ class Network:
             if "bias" in host:
                 theirs.biases = host["bias"]
         return clone
+
+    # -- files ----------------------------------------------------------------------
+    def save(self, path: Any, *, include_optimizer: bool = False) -> None:
+        """Write the network to one ``.anynn`` file (atomic; see :mod:`anynn.io`).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination; an existing file is replaced only once the new one is complete.
+        include_optimizer : bool
+            Also store the optimizer state, the RNG state and the training history, so
+            that :meth:`fit` resumes exactly where it stopped.
+        """
+        from .io import save
+
+        save(self, path, include_optimizer=include_optimizer)
+
+    export = save
+
+    @classmethod
+    def load(cls, path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
+        """Rebuild a network saved with :meth:`save` on any backend."""
+        from .io import load
+
+        return load(path, backend=backend, dtype=dtype)
