@@ -1,0 +1,185 @@
+"""Training-speed benchmark on the numpy backend: ratios measured in one run.
+
+Three cases (issue 2):
+
+1. one epoch of a 784-256-128-10 relu/softmax network, batch 128, plain SGD, on 60,000
+   synthetic MNIST-shaped float32 samples: anynn vs the bare matrix products one epoch
+   needs (the floor) and vs PyTorch CPU on the same network;
+2. the same network trained one sample at a time (batch 1) for 2,000 steps;
+3. a 2-4-1 tanh/sigmoid XOR network trained full batch for 10,000 epochs.
+
+Targets: case 1 no slower than PyTorch (ratio <= 1); cases 2 and 3 at most half of
+PyTorch's time (ratio <= 0.5). Only ratios are reported: absolute times on a shared
+machine mean little. Each timing is the best of ``--repeats`` runs.
+
+Usage: ``python benchmarks/bench_train.py [--quick] [--repeats N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import anynn
+
+SIZES = (784, 256, 128, 10)
+
+
+def best_time(run: Callable[[], object], repeats: int) -> float:
+    """Best wall time of ``repeats`` calls of ``run`` (after one warm-up call)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def mnist_like(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic MNIST-shaped data: float32 pixels in [0, 1] and labels 0..9."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=n)
+    return X, y
+
+
+def anynn_mnist_net(seed: int = 0) -> anynn.Network:
+    return anynn.Network(
+        SIZES[0], [(SIZES[1], True, "relu"), (SIZES[2], True, "relu"), (SIZES[3], True, "softmax")],
+        seed=seed,
+    )
+
+
+def matmul_floor(X: np.ndarray, batch: int) -> Callable[[], None]:
+    """The bare GEMMs of one epoch: 3 forward, 3 weight gradients, 2 input gradients."""
+    rng = np.random.default_rng(1)
+    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(SIZES, SIZES[1:])]
+
+    def run() -> None:
+        for start in range(0, len(X), batch):
+            a = X[start : start + batch]
+            acts = [a]
+            for w in W:
+                a = a @ w
+                acts.append(a)
+            delta = acts[-1]
+            for i in range(len(W) - 1, -1, -1):
+                acts[i].T @ delta
+                if i:
+                    delta = delta @ W[i].T
+
+    return run
+
+
+def torch_mnist(X: np.ndarray, y: np.ndarray, batch: int, steps: int | None):
+    """PyTorch CPU training closure for the same network and plain SGD."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[2], SIZES[3]),
+    )
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    n = len(X) if steps is None else steps * batch
+
+    def run() -> None:
+        order = torch.randperm(len(X))[:n]
+        Xs, ys = Xt[order], yt[order]
+        total = torch.zeros(())
+        for start in range(0, n, batch):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(Xs[start : start + batch]), ys[start : start + batch])
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        float(total)
+
+    return run
+
+
+def torch_xor(epochs: int):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1), torch.nn.Sigmoid()
+    )
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss_fn = torch.nn.MSELoss()
+    X = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
+    y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
+
+    def run() -> None:
+        for _ in range(epochs):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            opt.step()
+            float(loss.detach())  # one loss read per epoch, as anynn's history does
+
+    return run
+
+
+def report(name: str, ours: float, reference: float, target: float | None) -> None:
+    verdict = "" if target is None else ("  OK" if ours / reference <= target else "  MISSED")
+    bound = "" if target is None else f" (target <= {target})"
+    print(f"  {name:<42s} ratio {ours / reference:6.3f}{bound}{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    n = 6_000 if args.quick else 60_000
+    single_steps = 200 if args.quick else 2_000
+    xor_epochs = 1_000 if args.quick else 10_000
+    repeats = 1 if args.quick else args.repeats
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, len(__import__("os").sched_getaffinity(0))))
+    except ImportError:
+        torch = None
+        print("PyTorch not installed: torch ratios skipped (pip install torch==2.13.0)")
+
+    X, y = mnist_like(n)
+    net = anynn_mnist_net()
+    ours = best_time(lambda: net.fit(X, y, epochs=1, lr=0.01, batch_size=128, loss="cce"), repeats)
+    floor = best_time(matmul_floor(X, 128), repeats)
+    print(f"case 1: one epoch, {n} samples, 784-256-128-10, batch 128")
+    report("anynn / bare matmuls (floor)", ours, floor, None)
+    if torch is not None:
+        report("anynn / PyTorch", ours, best_time(torch_mnist(X, y, 128, None), repeats), 1.0)
+
+    X1, y1 = X[:single_steps], y[:single_steps]
+    net = anynn_mnist_net()
+    ours = best_time(lambda: net.fit(X1, y1, epochs=1, lr=0.01, batch_size=1, loss="cce"), repeats)
+    print(f"case 2: {single_steps} single-sample steps, 784-256-128-10")
+    report("anynn / bare matmuls (floor)", ours, best_time(matmul_floor(X1, 1), repeats), None)
+    if torch is not None:
+        report("anynn / PyTorch", ours, best_time(torch_mnist(X1, y1, 1, single_steps), repeats), 0.5)
+
+    Xx = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    yx = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    xor = anynn.Network(2, [(4, True, "tanh"), (1, True, "sigmoid")], seed=0)
+    ours = best_time(
+        lambda: xor.fit(Xx, yx, epochs=xor_epochs, lr=0.5, batch_size=4, shuffle=False), repeats
+    )
+    print(f"case 3: XOR 2-4-1, {xor_epochs} full-batch epochs")
+    if torch is not None:
+        report("anynn / PyTorch", ours, best_time(torch_xor(xor_epochs), repeats), 0.5)
+    else:
+        print(f"  anynn: {ours / xor_epochs * 1e6:.1f} us per epoch (no reference)")
+
+
+if __name__ == "__main__":
+    main()
