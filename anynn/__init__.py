@@ -6,7 +6,7 @@ Activations are SymPy expressions, differentiated symbolically and compiled per 
 
 from __future__ import annotations
 
-from . import activations, losses, optimizers
+from . import activations, losses, optimizers, schedules
 from .backend import Backend, available_backends, to_numpy
 from .errors import (
     ActivationError,
@@ -54,5 +54,6 @@ __all__ = [
     "load",
     "losses",
     "optimizers",
+    "schedules",
     "to_numpy",
 ]

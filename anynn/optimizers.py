@@ -1,22 +1,31 @@
-"""Optimizers: update rules applied to a network's parameters, state on the device."""
+"""Optimizers: PyTorch's update rules applied in place to a network's parameters.
+
+Every optimizer keeps its per-parameter state (moments, momentum buffers) as arrays of
+the network's backend, created by :meth:`Optimizer.prepare` once per ``fit``. The
+learning rate is a positive float or a schedule ``step -> lr`` (see
+:mod:`anynn.schedules`), evaluated once per step. ``weight_decay`` is the L2 penalty
+added to the gradient (SGD, Adam, RMSprop), or the decoupled decay of AdamW.
+
+Saving: :meth:`Optimizer.state_dict` returns JSON-able scalars plus host NumPy arrays;
+:func:`from_state` (or :meth:`Optimizer.load_state_dict`) restores it on any backend.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from .backend import Backend, to_numpy
 from .errors import AnynnTypeError, AnynnValueError
 from .layers import Parameter
+from .schedules import Schedule, check_number
+from .schedules import from_config as schedule_from_config
 
-
-def _check_positive(value: Any, name: str, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AnynnTypeError(f"{name} must be a number; got {type(value).__name__}: {value!r}")
-    value = float(value)
-    if not (value >= 0.0 if allow_zero else value > 0.0) or value != value:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise AnynnValueError(f"{name} must be {bound}; got {value}")
-    return value
+Array = Any
+LearningRate = float | Callable[[int], float]
 
 
 class Optimizer:
@@ -24,41 +33,345 @@ class Optimizer:
 
     Parameters
     ----------
-    lr : float
-        Learning rate.
+    lr : float or callable
+        Learning rate, or a schedule ``step -> lr`` called with the 0-based step.
+    weight_decay : float
+        L2 penalty coefficient (added to the gradient unless the optimizer decouples it).
+
+    Attributes
+    ----------
+    iterations : int
+        Steps taken so far (schedules and bias corrections count from it).
     """
 
     name = "optimizer"
+    slots: tuple[str, ...] = ()
+    """Names of the per-parameter state arrays."""
 
-    def __init__(self, lr: float = 0.01) -> None:
-        self.lr = _check_positive(lr, "lr")
+    def __init__(self, lr: LearningRate = 0.01, weight_decay: float = 0.0) -> None:
+        self.lr = lr
+        self.weight_decay = check_number(weight_decay, "weight_decay", allow_low=True)
         self.iterations = 0
+        self._state: dict[str, list[Array]] = {}
+        self._bound: list[tuple[str, tuple[int, ...]]] = []
+        self._pending: dict[str, Array] = {}
+        self._xp: Any = None
 
+    # -- learning rate --------------------------------------------------------------
+    @property
+    def lr(self) -> LearningRate:
+        """The learning rate: a float or a schedule ``step -> lr``."""
+        return self._schedule if self._schedule is not None else self._lr
+
+    @lr.setter
+    def lr(self, value: LearningRate) -> None:
+        if callable(value):
+            self._schedule: Callable[[int], float] | None = value
+            self._lr = 0.0
+        else:
+            self._schedule = None
+            self._lr = check_number(value, "lr")
+
+    def current_lr(self) -> float:
+        """The learning rate of the next step."""
+        return self._lr if self._schedule is None else float(self._schedule(self.iterations))
+
+    # -- state ----------------------------------------------------------------------
+    def prepare(self, params: Sequence[Parameter], backend: Backend | None = None) -> None:
+        """Bind the state to ``params`` (zeros, or the arrays of a loaded state).
+
+        Called once per ``fit``; :meth:`step` calls it itself on first use.
+
+        Raises
+        ------
+        AnynnValueError
+            If the optimizer already holds state for parameters of other shapes, or a
+            loaded state lacks an array for one of ``params``.
+        """
+        signature = [(p.name, tuple(p.value.shape)) for p in params]
+        if backend is not None:
+            self._xp = backend.xp
+        elif self._xp is None:
+            from array_api_compat import array_namespace
+
+            self._xp = array_namespace(params[0].value)
+        if self._pending:
+            self._state = {slot: [self._loaded(slot, p) for p in params] for slot in self.slots}
+            self._pending = {}
+        elif self._bound and self._bound != signature:
+            raise AnynnValueError(
+                f"this {type(self).__name__} holds state for parameters of shapes "
+                f"{[s for _, s in self._bound]}; asked to update "
+                f"{[s for _, s in signature]}. Give each network its own optimizer"
+            )
+        elif not self._bound:
+            xp = self._xp
+            self._state = {slot: [xp.zeros_like(p.value) for p in params] for slot in self.slots}
+        self._bound = signature
+
+    def _loaded(self, slot: str, p: Parameter) -> Array:
+        key = f"{slot}.{p.name}"
+        if key not in self._pending:
+            raise AnynnValueError(f"the loaded optimizer state has no array {key!r}")
+        array = self._pending[key]
+        if tuple(array.shape) != tuple(p.value.shape):
+            raise AnynnValueError(
+                f"optimizer state {key!r} has shape {tuple(array.shape)}; the parameter "
+                f"has shape {tuple(p.value.shape)}"
+            )
+        return self._xp.astype(array, p.value.dtype)
+
+    def config(self) -> dict[str, Any]:
+        """The hyperparameters as keyword arguments of the constructor (lr excluded)."""
+        return {"weight_decay": self.weight_decay}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer as JSON-able scalars plus host arrays.
+
+        Returns
+        -------
+        dict
+            ``name`` (str), ``lr`` (float: the learning rate of the next step),
+            ``schedule`` (a built-in schedule's JSON config, or None), ``iterations``
+            (int), the hyperparameters of :meth:`config`, and ``arrays``: a dict of host
+            NumPy arrays named ``"{slot}.{parameter name}"``, e.g.
+            ``"exp_avg.layers.0.weight"`` (empty before the first step). A custom
+            schedule callable is not stored: ``lr`` then holds its current value.
+        """
+        arrays: dict[str, np.ndarray] = {
+            key: to_numpy(value).copy() for key, value in self._pending.items()
+        }
+        for slot, values in self._state.items():
+            for (pname, _), value in zip(self._bound, values, strict=True):
+                arrays[f"{slot}.{pname}"] = to_numpy(value).copy()
+        schedule = self._schedule.config() if isinstance(self._schedule, Schedule) else None
+        return {
+            "name": self.name,
+            "lr": self.current_lr(),
+            "schedule": schedule,
+            "iterations": self.iterations,
+            **self.config(),
+            "arrays": arrays,
+        }
+
+    def load_state_dict(self, state: dict[str, Any], backend: Backend) -> None:
+        """Restore hyperparameters, step count and state arrays (moved to ``backend``).
+
+        The arrays are bound to the network's parameters by name on the next
+        :meth:`prepare` (the next ``fit``).
+
+        Raises
+        ------
+        AnynnValueError
+            If ``state`` is not a state of this optimizer type or is malformed.
+        """
+        if not isinstance(state, dict) or state.get("name") != self.name:
+            seen = state.get("name") if isinstance(state, dict) else type(state).__name__
+            raise AnynnValueError(f"not a {self.name!r} optimizer state; got {seen!r}")
+        iterations = state.get("iterations")
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+            raise AnynnValueError(
+                f"optimizer state: iterations must be an int >= 0; got {iterations!r}"
+            )
+        arrays = state.get("arrays", {})
+        if not isinstance(arrays, dict) or not all(
+            isinstance(k, str) and isinstance(v, np.ndarray) for k, v in arrays.items()
+        ):
+            raise AnynnValueError("optimizer state: arrays must map names to NumPy arrays")
+        schedule = state.get("schedule")
+        lr = schedule_from_config(schedule) if schedule is not None else state.get("lr")
+        hyper = {key: state.get(key, value) for key, value in self.config().items()}
+        type(self).__init__(self, lr=lr, **hyper)  # validates, and clears the old state
+        self.iterations = iterations
+        self._pending = {k: backend.from_host(np.asarray(v)) for k, v in arrays.items()}
+        self._xp = backend.xp
+
+    # -- update ---------------------------------------------------------------------
     def step(self, params: Sequence[Parameter]) -> None:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter from its ``grad``."""
+        if len(self._bound) != len(params):
+            self.prepare(params)
+        lr = self._lr if self._schedule is None else float(self._schedule(self.iterations))
+        self._update(params, lr)
+        self.iterations += 1
+
+    def _update(self, params: Sequence[Parameter], lr: float) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}(lr={self.lr!r}, {args})"
 
 
 class SGD(Optimizer):
-    """Plain stochastic gradient descent: ``w <- w - lr * g``."""
+    """Stochastic gradient descent with optional (Nesterov) momentum, as ``torch.optim.SGD``.
+
+    ``g += weight_decay * w``; ``buf = momentum * buf + g``;
+    ``w -= lr * (g + momentum * buf if nesterov else buf)`` (``buf = g`` without momentum).
+    """
 
     name = "sgd"
 
-    def step(self, params: Sequence[Parameter]) -> None:
-        lr = self.lr
-        for p in params:
-            p.value -= lr * p.grad
-        self.iterations += 1
+    def __init__(
+        self,
+        lr: LearningRate = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        self.momentum = check_number(
+            momentum, "momentum", allow_low=True, high=1.0, allow_high=False
+        )
+        if not isinstance(nesterov, bool):
+            raise AnynnTypeError(f"nesterov must be True or False; got {nesterov!r}")
+        if nesterov and self.momentum == 0.0:
+            raise AnynnValueError("nesterov=True needs momentum > 0; got momentum=0")
+        self.nesterov = nesterov
+        self.slots = ("momentum_buffer",) if self.momentum else ()
+        super().__init__(lr, weight_decay)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
+
+    def _update(self, params: Sequence[Parameter], lr: float) -> None:
+        wd, mu = self.weight_decay, self.momentum
+        if not mu:
+            for p in params:
+                g = p.grad if not wd else p.grad + wd * p.value
+                p.value -= lr * g
+            return
+        for p, buf in zip(params, self._state["momentum_buffer"], strict=True):
+            g = p.grad if not wd else p.grad + wd * p.value
+            buf *= mu
+            buf += g
+            p.value -= lr * (g + mu * buf if self.nesterov else buf)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD}
+class Adam(Optimizer):
+    """Adam with bias correction, as ``torch.optim.Adam`` (``weight_decay``: L2 penalty)."""
+
+    name = "adam"
+    slots = ("exp_avg", "exp_avg_sq")
+    decoupled = False
+
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        self.beta1 = check_number(beta1, "beta1", allow_low=True, high=1.0, allow_high=False)
+        self.beta2 = check_number(beta2, "beta2", allow_low=True, high=1.0, allow_high=False)
+        self.eps = check_number(eps, "eps", allow_low=True)
+        super().__init__(lr, weight_decay)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
+
+    def _update(self, params: Sequence[Parameter], lr: float) -> None:
+        b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
+        t = self.iterations + 1
+        step_size = lr / (1.0 - b1**t)
+        root_bc2 = math.sqrt(1.0 - b2**t)
+        sqrt = self._xp.sqrt
+        decay = 1.0 - lr * wd
+        for p, m, v in zip(params, self._state["exp_avg"], self._state["exp_avg_sq"], strict=True):
+            g = p.grad
+            if wd:
+                if self.decoupled:
+                    p.value *= decay
+                else:
+                    g = g + wd * p.value
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            p.value -= step_size * (m / (sqrt(v) / root_bc2 + eps))
 
 
-def get(spec: str | Optimizer, lr: float = 0.01) -> Optimizer:
-    """Return an optimizer from a name (built with ``lr``) or an optimizer object.
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as ``torch.optim.AdamW``: ``w *= 1 - lr * wd``."""
+
+    name = "adamw"
+    decoupled = True
+
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop as ``torch.optim.RMSprop`` (``rho`` is PyTorch's ``alpha``).
+
+    ``s = rho * s + (1 - rho) * g^2``; ``w -= lr * g / (sqrt(s) + eps)``, through a
+    momentum buffer when ``momentum > 0``.
+    """
+
+    name = "rmsprop"
+
+    def __init__(
+        self,
+        lr: LearningRate = 1e-2,
+        rho: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        self.rho = check_number(rho, "rho", allow_low=True, high=1.0, allow_high=False)
+        self.eps = check_number(eps, "eps", allow_low=True)
+        self.momentum = check_number(
+            momentum, "momentum", allow_low=True, high=1.0, allow_high=False
+        )
+        self.slots = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+        super().__init__(lr, weight_decay)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "rho": self.rho,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+        }
+
+    def _update(self, params: Sequence[Parameter], lr: float) -> None:
+        rho, eps, mu, wd = self.rho, self.eps, self.momentum, self.weight_decay
+        sqrt = self._xp.sqrt
+        buffers = self._state.get("momentum_buffer", [None] * len(params))
+        for p, s, buf in zip(params, self._state["square_avg"], buffers, strict=True):
+            g = p.grad if not wd else p.grad + wd * p.value
+            s *= rho
+            s += (1.0 - rho) * (g * g)
+            scaled = g / (sqrt(s) + eps)
+            if mu:
+                buf *= mu
+                buf += scaled
+                p.value -= lr * buf
+            else:
+                p.value -= lr * scaled
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+
+
+def get(spec: str | Optimizer, lr: LearningRate | None = None) -> Optimizer:
+    """Return an optimizer from a name (built with ``lr``, else its default) or an object.
 
     Raises
     ------
@@ -68,8 +381,27 @@ def get(spec: str | Optimizer, lr: float = 0.01) -> Optimizer:
     if isinstance(spec, Optimizer):
         return spec
     if isinstance(spec, str) and spec.lower() in OPTIMIZERS:
-        return OPTIMIZERS[spec.lower()](lr)
+        cls = OPTIMIZERS[spec.lower()]
+        return cls() if lr is None else cls(lr=lr)
     raise AnynnValueError(
         f"unknown optimizer {spec!r}; expected one of {', '.join(OPTIMIZERS)} or an "
         "Optimizer object"
     )
+
+
+def from_state(state: dict[str, Any], backend: Backend) -> Optimizer:
+    """Rebuild an optimizer from :meth:`Optimizer.state_dict`, its arrays on ``backend``.
+
+    Raises
+    ------
+    AnynnValueError
+        If the state names no known optimizer or is malformed.
+    """
+    name = state.get("name") if isinstance(state, dict) else None
+    if name not in OPTIMIZERS:
+        raise AnynnValueError(
+            f"unknown optimizer in state: {name!r}; expected one of {', '.join(OPTIMIZERS)}"
+        )
+    optimizer = OPTIMIZERS[name]()
+    optimizer.load_state_dict(state, backend)
+    return optimizer
