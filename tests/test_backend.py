@@ -75,7 +75,11 @@ def test_dtype_given_as_name_or_dtype_object(dtype: object) -> None:
     assert Backend("numpy", dtype).dtype_name == "float64"
 
 
-def test_dtype_given_as_namespace_dtype(backend: str) -> None:
+def test_dtype_given_as_namespace_dtype(backend: str, request: pytest.FixtureRequest) -> None:
+    if backend == "numpy":  # the namespace's float64 is the scalar type np.float64
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="dtype=np.float64 rejected (see above)")
+        )
     xp = Backend(backend).xp
     assert Backend(backend, xp.float64).dtype_name == "float64"
 
