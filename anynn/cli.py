@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Sequence
 
@@ -46,6 +47,32 @@ def demo(backend: str = "numpy", epochs: int = 40, seed: int = 0) -> float:
     return accuracy
 
 
+def info(path: str) -> int:
+    """Print a model file's architecture, dtype, parameter count and format version.
+
+    Returns the exit status: 0, or 1 (with the message on stderr) for an invalid file.
+    """
+    from .errors import ModelFileError
+    from .io import inspect
+
+    try:
+        described = inspect(path)
+    except ModelFileError as exc:
+        print(f"anynn info: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path}: anynn model, format version {described['format_version']}")
+    print(f"inputs: {described['inputs']}")
+    for i, layer in enumerate(described["layers"]):
+        bias = "bias" if layer["bias"] else "no bias"
+        print(f"layer {i}: {layer['length']} units, {bias}, activation {layer['activation']}")
+    print(f"outputs: {described['outputs']}")
+    print(f"dtype: {described['dtype']}")
+    print(f"parameters: {described['n_parameters']}")
+    if described["optimizer"] is not None or described["epochs"]:
+        print(f"training state: optimizer {described['optimizer']}, {described['epochs']} epochs")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``anynn`` and ``python -m anynn``."""
     parser = argparse.ArgumentParser(prog="anynn", description=__doc__)
@@ -53,9 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser = sub.add_parser("demo", help="train a small network on built-in data")
     demo_parser.add_argument("--backend", default="numpy", choices=available_backends())
     demo_parser.add_argument("--epochs", type=int, default=40)
+    info_parser = sub.add_parser("info", help="describe a .anynn model file")
+    info_parser.add_argument("file", help="path of the .anynn file")
     args = parser.parse_args(argv)
     if args.command in (None, "demo"):
         demo(getattr(args, "backend", "numpy"), getattr(args, "epochs", 40))
         return 0
+    if args.command == "info":
+        return info(args.file)
     parser.print_help()
     return 2
