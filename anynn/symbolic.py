@@ -2,17 +2,26 @@
 
 anynn does not use ``sympy.lambdify`` (see DESIGN.md): this module prints an expression
 with its own whitelist-based printer, which emits only standard Array API calls, folds
-numeric subtrees to Python float literals (so float32 stays float32), expands small
-integer powers, and shares common subexpressions of ``f`` and ``f'`` through
-``sympy.cse``. The generated source is built from whitelisted node types only; it never
-contains text taken from user input or files.
+numeric subtrees to Python float literals (so float32 stays float32: Python scalars
+never upcast), expands small integer powers, and shares common subexpressions of ``f``
+and ``f'`` through ``sympy.cse``. The generated source is built from whitelisted node
+types only; it never contains text taken from user input or files.
+
+Conventions
+-----------
+- Kinks take the derivative from the left: ``Heaviside(g)`` is 0 at ``g = 0`` when
+  ``g`` increases with ``x`` and 1 when it decreases (so ``relu'(0) = 0``), and
+  ``Abs(g)`` is differentiated as ``Max(g, -g)`` (so ``|x|'(0) = -1``).
+- NaN in gives NaN out: ``Heaviside`` prints through ``sign`` and ``maximum`` (which
+  propagate NaN), a constant default branch of a ``Piecewise`` keeps NaN, and a form can
+  ask for an explicit NaN guard on its outputs (:class:`Form`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +29,7 @@ import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
 from .errors import ActivationError
+from .special import special_functions_for
 
 Array = Any
 ArrayFunction = Callable[[Array], Array]
@@ -46,8 +56,8 @@ _UNARY_FUNCTIONS: dict[type, str] = {
     sympy.sign: "xp.sign",
     log1p: "xp.log1p",
     expm1: "xp.expm1",
-    sympy.erf: "_special.erf",
-    sympy.erfc: "_special.erfc",
+    sympy.erf: "_erf",
+    sympy.erfc: "_erfc",
 }
 
 _RELATIONS: dict[type, str] = {
@@ -59,15 +69,16 @@ _RELATIONS: dict[type, str] = {
     sympy.Unequality: "!=",
 }
 
-SUPPORTED_NODES = (
+SUPPORTED_NODES = tuple(
     sorted(f.__name__ for f in _UNARY_FUNCTIONS)
-    + ["Add", "Mul", "Pow", "Max", "Min", "Heaviside", "Piecewise", "DiracDelta"]
+    + ["Add", "Mul", "Pow", "Max", "Min", "Heaviside", "Piecewise", "DiracDelta", "And", "Or"]
     + sorted(r.__name__ for r in _RELATIONS)
 )
+"""Names of the SymPy node types anynn can compile."""
 
 
-def _float_literal(value: sympy.Expr) -> str:
-    """Fold a numeric SymPy subtree to a Python float literal, or raise."""
+def float_value(value: sympy.Basic) -> float:
+    """Evaluate a numeric SymPy subtree to a Python float, or raise ActivationError."""
     try:
         number = complex(sympy.N(value, 30))
     except (TypeError, ValueError) as exc:
@@ -76,7 +87,42 @@ def _float_literal(value: sympy.Expr) -> str:
         raise ActivationError(f"the constant {value} is not real ({number})")
     if not math.isfinite(number.real):
         raise ActivationError(f"the constant {value} is not finite")
-    return repr(float(number.real))
+    return float(number.real)
+
+
+def heaviside_includes_zero(arg: sympy.Expr, symbol: sympy.Symbol) -> bool:
+    """Whether ``Heaviside(arg)`` is 1 at ``arg = 0`` under the left-derivative convention.
+
+    That is the case when ``arg`` is linear in ``symbol`` with a negative slope (the step
+    is then approached from the side where it is 1). Any other argument counts as
+    increasing.
+    """
+    slope = sympy.diff(arg, symbol)
+    return bool(slope.is_number and slope.is_negative)
+
+
+def differentiate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """``d expr / d symbol`` with anynn's kink convention (``Abs`` as ``Max(g, -g)``)."""
+    prepared = expr.replace(sympy.Abs, lambda arg: sympy.Max(arg, -arg))
+    return sympy.diff(prepared, symbol)
+
+
+def check_supported(expr: sympy.Basic) -> None:
+    """Raise ActivationError naming the first node anynn cannot compile."""
+    allowed = tuple(_UNARY_FUNCTIONS) + tuple(_RELATIONS) + (
+        sympy.Add, sympy.Mul, sympy.Pow, sympy.Max, sympy.Min, sympy.Heaviside,
+        sympy.Piecewise, sympy.DiracDelta, sympy.And, sympy.Or, sympy.Symbol,
+        sympy.logic.boolalg.BooleanAtom, sympy.core.containers.Tuple,
+    )
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Expr) and node.is_number:
+            float_value(node)
+            continue
+        if not isinstance(node, allowed):
+            raise ActivationError(
+                f"anynn cannot compile {type(node).__name__} (the part {node} of {expr}); "
+                "supported: " + ", ".join(SUPPORTED_NODES)
+            )
 
 
 class ArrayApiPrinter:
@@ -93,19 +139,19 @@ class ArrayApiPrinter:
         self.names: dict[sympy.Symbol, str] = {symbol: "x"}
 
     def bind(self, symbol: sympy.Symbol, name: str) -> None:
-        """Print ``symbol`` as the local variable ``name`` (used for cse temporaries)."""
+        """Print ``symbol`` as the local variable ``name`` (cse temporaries, bindings)."""
         self.names[symbol] = name
 
     def array(self, expr: sympy.Expr) -> str:
         """Print ``expr`` so the result is always an array shaped like ``x``."""
         if expr.is_number:
-            return f"xp.full_like(x, {_float_literal(expr)})"
+            return f"xp.full_like(x, {float_value(expr)!r})"
         return self.print(expr)
 
     def print(self, expr: sympy.Basic) -> str:
         """Print ``expr``; numeric subtrees become Python float literals."""
         if expr.is_number and not isinstance(expr, sympy.logic.boolalg.BooleanAtom):
-            return _float_literal(expr)
+            return repr(float_value(expr))
         if isinstance(expr, sympy.Symbol):
             if expr not in self.names:
                 raise ActivationError(f"unexpected free symbol {expr} in the expression")
@@ -124,18 +170,20 @@ class ArrayApiPrinter:
             + ", ".join(SUPPORTED_NODES)
         )
 
-    def _print_Add(self, expr: sympy.Add) -> str:
-        terms = sorted(expr.args, key=lambda t: t.is_number)  # arrays first
-        text = self.print(terms[0])
-        for term in terms[1:]:
-            coeff, rest = term.as_coeff_Mul()
-            if coeff.is_number and coeff < 0:
-                text += f" - {self.print(-term)}"
-            else:
-                text += f" + {self.print(term)}"
+    def _print_Add(self, expr: sympy.Add) -> str:  # noqa: N802
+        # Positive terms first (arrays before numbers), then subtractions: ``1.0 - y*y``.
+        positive = [t for t in expr.args if not t.as_coeff_Mul()[0].is_negative]
+        negative = [-t for t in expr.args if t.as_coeff_Mul()[0].is_negative]
+        positive.sort(key=lambda t: bool(t.is_number))
+        if positive:
+            text = " + ".join(self.print(t) for t in positive)
+        else:
+            text = f"-{self.print(negative.pop(0))}"
+        for term in negative:
+            text += f" - {self.print(term)}"
         return f"({text})"
 
-    def _print_Mul(self, expr: sympy.Mul) -> str:
+    def _print_Mul(self, expr: sympy.Mul) -> str:  # noqa: N802
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1:
             return f"(-{self.print(rest)})"
@@ -143,11 +191,7 @@ class ArrayApiPrinter:
         denominator: list[str] = []
         for factor in expr.args:
             base, exponent = factor.as_base_exp()
-            if (
-                not factor.is_number
-                and exponent.is_Number
-                and exponent < 0
-            ):
+            if not factor.is_number and exponent.is_Number and exponent < 0:
                 denominator.append(self.print(sympy.Pow(base, -exponent)))
             else:
                 numerator.append(self.print(factor))
@@ -158,10 +202,10 @@ class ArrayApiPrinter:
             )
         return f"({text})"
 
-    def _print_Pow(self, expr: sympy.Pow) -> str:
+    def _print_Pow(self, expr: sympy.Pow) -> str:  # noqa: N802
         base, exponent = expr.args
         if base.is_number:
-            return f"xp.exp({_float_literal(sympy.log(base))} * {self.print(exponent)})"
+            return f"xp.exp({float_value(sympy.log(base))!r} * {self.print(exponent)})"
         if exponent.is_Integer and abs(int(exponent)) <= MAX_EXPANDED_POWER:
             n = int(exponent)
             inner = self.print(base)
@@ -173,81 +217,163 @@ class ArrayApiPrinter:
             return f"(1.0 / xp.sqrt({self.print(base)}))"
         return f"({self.print(base)} ** {self.print(exponent)})"
 
-    def _minmax(self, expr: sympy.Basic, name: str) -> str:
+    def _fold(self, expr: sympy.Basic, name: str) -> str:
         args = [self.print(a) for a in expr.args]
         text = args[0]
         for arg in args[1:]:
             text = f"xp.{name}({text}, {arg})"
         return text
 
-    def _print_Max(self, expr: sympy.Max) -> str:
-        return self._minmax(expr, "maximum")
+    def _print_Max(self, expr: sympy.Max) -> str:  # noqa: N802
+        return self._fold(expr, "maximum")
 
-    def _print_Min(self, expr: sympy.Min) -> str:
-        return self._minmax(expr, "minimum")
+    def _print_Min(self, expr: sympy.Min) -> str:  # noqa: N802
+        return self._fold(expr, "minimum")
 
-    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
-        # anynn's kink convention: the derivative at a kink is the left one (relu'(0) = 0).
-        return f"xp.astype({self.print(expr.args[0])} > 0.0, x.dtype)"
+    def _print_And(self, expr: sympy.And) -> str:  # noqa: N802
+        return self._fold(expr, "logical_and")
 
-    def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:
+    def _print_Or(self, expr: sympy.Or) -> str:  # noqa: N802
+        return self._fold(expr, "logical_or")
+
+    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802
+        arg = expr.args[0]
+        sign = f"xp.sign({self.print(arg)})"
+        if heaviside_includes_zero(arg, self.symbol):
+            return f"xp.minimum({sign} + 1.0, 1.0)"
+        return f"xp.maximum({sign}, 0.0)"
+
+    def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:  # noqa: N802
         return "xp.zeros_like(x)"
 
-    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:  # noqa: N802
         *branches, (last_value, last_cond) = expr.args
         if last_cond != sympy.true:
             raise ActivationError(
                 f"Piecewise {expr} has no default branch (its last condition must be True)"
             )
-        text = self.array(last_value)
+        # NaN fails every condition and lands in the default branch: keep it NaN there.
+        text = (
+            f"xp.where(xp.isnan(x), x, {float_value(last_value)!r})"
+            if last_value.is_number
+            else self.print(last_value)
+        )
         for value, cond in reversed(branches):
             text = f"xp.where({self.print(cond)}, {self.array(value)}, {text})"
         return text
 
-    def _print_And(self, expr: sympy.And) -> str:
-        return self._logical(expr, "logical_and")
 
-    def _print_Or(self, expr: sympy.Or) -> str:
-        return self._logical(expr, "logical_or")
+@dataclass(frozen=True)
+class Form:
+    """What gets compiled for one activation: ``f``, ``f'`` and helpers, symbolically.
 
-    def _logical(self, expr: sympy.Basic, name: str) -> str:
-        args = [self.print(a) for a in expr.args]
-        text = args[0]
-        for arg in args[1:]:
-            text = f"xp.{name}({text}, {arg})"
-        return text
+    Attributes
+    ----------
+    symbol : sympy.Symbol
+        The input variable.
+    f, df : sympy.Expr
+        Value and derivative; may use the symbols bound in ``bindings``.
+    bindings : tuple of (sympy.Symbol, sympy.Expr)
+        Symbols computed first, in order (``t = exp(-|x|)`` for the stable rewrite).
+    output_symbol : sympy.Symbol or None
+        The symbol ``df_from_output`` is written in (the output ``y = f(x)``).
+    df_from_output : sympy.Expr or None
+        ``f'`` as a function of ``y = f(x)`` alone, when verified.
+    nan_guard : (bool, bool)
+        Force NaN outputs of ``f`` / ``f'`` for NaN inputs (where the formulas alone
+        would lose NaN, e.g. a constant derivative).
+    key : str
+        Identity of the form for caches.
+    """
+
+    symbol: sympy.Symbol
+    f: sympy.Expr
+    df: sympy.Expr
+    bindings: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
+    output_symbol: sympy.Symbol | None = None
+    df_from_output: sympy.Expr | None = None
+    nan_guard: tuple[bool, bool] = (False, False)
+    key: str = field(default="", compare=False)
+
+
+def _hoist_power_bases(
+    expr: sympy.Expr,
+    emit: Callable[[sympy.Symbol, sympy.Expr], sympy.Symbol],
+    hoisted: dict[sympy.Expr, sympy.Symbol],
+) -> sympy.Expr:
+    """Compute the base of each small integer power once (``tanh(x)**2`` -> ``_p0*_p0``)."""
+    if expr.is_Atom or expr.is_number:
+        return expr
+    args = [_hoist_power_bases(a, emit, hoisted) for a in expr.args]
+    rebuilt = expr.func(*args) if args != list(expr.args) else expr
+    if (
+        isinstance(rebuilt, sympy.Pow)
+        and rebuilt.exp.is_Integer
+        and 2 <= abs(int(rebuilt.exp)) <= MAX_EXPANDED_POWER
+        and not rebuilt.base.is_Symbol
+    ):
+        base = rebuilt.base
+        if base not in hoisted:
+            hoisted[base] = emit(sympy.Symbol(f"_p{len(hoisted)}"), base)
+        return sympy.Pow(hoisted[base], rebuilt.exp)
+    return rebuilt
 
 
 def generate_source(
-    exprs: Sequence[sympy.Expr], symbol: sympy.Symbol, function_name: str = "compiled"
+    exprs: Sequence[sympy.Expr],
+    symbol: sympy.Symbol,
+    function_name: str = "compiled",
+    bindings: Sequence[tuple[sympy.Symbol, sympy.Expr]] = (),
+    nan_guard: Sequence[bool] = (),
 ) -> str:
     """Return Python source of ``def function_name(x)`` computing all ``exprs`` at once.
 
-    Common subexpressions are computed once (``sympy.cse``); the function returns a
-    single array for one expression and a tuple otherwise.
+    ``bindings`` are computed first, then common subexpressions (``sympy.cse``); the
+    function returns a single array for one expression and a tuple otherwise. Results
+    whose ``nan_guard`` entry is true return NaN wherever ``x`` is NaN.
     """
-    temporaries = sympy.numbered_symbols("_t")
-    replacements, reduced = sympy.cse(list(exprs), symbols=temporaries)
     printer = ArrayApiPrinter(symbol)
     lines = [f"def {function_name}(x):"]
-    for temp, value in replacements:
-        lines.append(f"    {temp.name} = {printer.print(value)}")
+    used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    for index, (bound, value) in enumerate(bindings):
+        if bound in used:
+            lines.append(f"    _b{index} = {printer.print(value)}")
+            printer.bind(bound, f"_b{index}")
+    replacements, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("_t"))
+    hoisted: dict[sympy.Expr, sympy.Symbol] = {}
+
+    def emit(temp: sympy.Symbol, value: sympy.Expr) -> sympy.Symbol:
+        text = printer.print(_hoist_power_bases(value, emit, hoisted))
+        lines.append(f"    {temp.name} = {text}")
         printer.bind(temp, temp.name)
-    results = [printer.array(e) for e in reduced]
-    lines.append("    return " + (results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"))
+        return temp
+
+    for temp, value in replacements:
+        emit(temp, value)
+    results = [printer.array(_hoist_power_bases(e, emit, hoisted)) for e in reduced]
+    results = [
+        f"xp.where(xp.isnan(x), x, {r})" if guard else r
+        for r, guard in zip(results, list(nan_guard) + [False] * len(results), strict=False)
+    ]
+    lines.append(
+        "    return " + (results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)")
+    )
     return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
 class CompiledExpression:
-    """``f`` and ``f'`` of one expression compiled for one namespace.
+    """``f`` and ``f'`` of one activation compiled for one namespace.
 
     Attributes
     ----------
     f, df : callable
-        Array functions computing the value and the derivative.
+        Array functions computing the value and the derivative from ``z``.
     f_and_df : callable
         Both at once, sharing common subexpressions.
+    df_from_output : callable or None
+        ``f'`` computed from the output ``y = f(z)`` (no ``exp`` to recompute), present
+        only when it was verified numerically.
     source : str
         The generated source, for inspection.
     """
@@ -255,85 +381,46 @@ class CompiledExpression:
     f: ArrayFunction
     df: ArrayFunction
     f_and_df: Callable[[Array], tuple[Array, Array]]
+    df_from_output: ArrayFunction | None
     source: str
 
 
-class _SpecialFunctions:
-    """erf/erfc for one namespace: the backend's own where it has one."""
-
-    def __init__(self, xp: ModuleType) -> None:
-        self.erf, self.erfc = special_functions_for(xp)
-
-
-def _host_special(name: str, xp: ModuleType) -> ArrayFunction:
-    """A special function evaluated on the host with the standard library (slow path)."""
-    import numpy as np
-
-    from .backend import to_numpy
-
-    scalar = getattr(math, name)
-    vectorised = np.vectorize(scalar, otypes=[np.float64])
-
-    def evaluate(x: Array) -> Array:
-        host = to_numpy(x)
-        result = vectorised(host).astype(host.dtype)
-        return xp.asarray(result, device=x.device)
-
-    return evaluate
+def form_source(form: Form) -> str:
+    """The Python source of all functions of ``form``."""
+    guard_f, guard_df = form.nan_guard
+    parts = [
+        generate_source([form.f], form.symbol, "f", form.bindings, (guard_f,)),
+        generate_source([form.df], form.symbol, "df", form.bindings, (guard_df,)),
+        generate_source([form.f, form.df], form.symbol, "f_and_df", form.bindings, form.nan_guard),
+    ]
+    if form.df_from_output is not None and form.output_symbol is not None:
+        parts.append(generate_source([form.df_from_output], form.output_symbol, "df_from_output"))
+    return "\n".join(parts)
 
 
-def special_functions_for(xp: ModuleType) -> tuple[ArrayFunction, ArrayFunction]:
-    """Return ``(erf, erfc)`` array functions for the namespace ``xp``."""
-    name = xp.__name__
-    try:
-        if name.endswith("numpy"):
-            from scipy import special
-
-            return special.erf, special.erfc
-        if name.endswith("cupy"):
-            from cupyx.scipy import special as cupy_special
-
-            return cupy_special.erf, cupy_special.erfc
-    except ImportError:
-        pass
-    return _host_special("erf", xp), _host_special("erfc", xp)
+_CACHE: dict[tuple[str, str], CompiledExpression] = {}
 
 
-_CACHE: dict[tuple[str, str, str], CompiledExpression] = {}
+def compile_form(form: Form, xp: ModuleType) -> CompiledExpression:
+    """Compile ``form`` for the namespace ``xp`` (cached per form and namespace).
 
-
-def compile_expression(
-    expr: sympy.Expr, symbol: sympy.Symbol, xp: ModuleType, derivative: sympy.Expr | None = None
-) -> CompiledExpression:
-    """Compile ``expr`` and its derivative for the namespace ``xp`` (cached).
-
-    Parameters
-    ----------
-    expr : sympy.Expr
-        Expression in the single free symbol ``symbol``.
-    symbol : sympy.Symbol
-        The input variable.
-    xp : module
-        Array API namespace the functions will run on.
-    derivative : sympy.Expr, optional
-        The derivative to compile; ``diff(expr, symbol)`` when omitted.
+    The code is dtype-independent: constants are Python floats, so the dtype of the
+    input array is the dtype of every result.
     """
-    derivative = sympy.diff(expr, symbol) if derivative is None else derivative
-    key = (sympy.srepr(expr), sympy.srepr(derivative), xp.__name__)
+    key = (form.key or sympy.srepr((form.f, form.df, form.df_from_output)), xp.__name__)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    source = "\n".join(
-        [
-            generate_source([expr], symbol, "f"),
-            generate_source([derivative], symbol, "df"),
-            generate_source([expr, derivative], symbol, "f_and_df"),
-        ]
-    )
-    namespace: dict[str, Any] = {"xp": xp, "_special": _SpecialFunctions(xp)}
-    exec(compile(source, f"<anynn activation {expr}>", "exec"), namespace)  # noqa: S102
+    source = form_source(form)
+    erf, erfc = special_functions_for(xp)
+    namespace: dict[str, Any] = {"xp": xp, "_erf": erf, "_erfc": erfc}
+    exec(compile(source, f"<anynn activation {form.f}>", "exec"), namespace)  # noqa: S102
     compiled = CompiledExpression(
-        f=namespace["f"], df=namespace["df"], f_and_df=namespace["f_and_df"], source=source
+        f=namespace["f"],
+        df=namespace["df"],
+        f_and_df=namespace["f_and_df"],
+        df_from_output=namespace.get("df_from_output"),
+        source=source,
     )
     _CACHE[key] = compiled
     return compiled
