@@ -1,0 +1,69 @@
+"""Each example runs with ``--quick`` as a subprocess, exits 0 and prints its result line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# script -> a line of output a reader checks
+EXPECTED = {
+    "xor.py": "accuracy: 100.0%",
+    "xnor.py": "[2, 4, 3, 1] accuracy: 100.0%",
+    "sine_regression.py": "test MSE: 0.00",
+    "circle.py": "test accuracy: 9",
+}
+
+
+def run_example(
+    script: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True, text=True, env=env, timeout=300, check=False, cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_example_runs(script: str, tmp_path: Path) -> None:
+    result = run_example(script, "--quick", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert EXPECTED[script] in result.stdout, result.stdout
+    assert list(tmp_path.iterdir()) == [], "an example wrote files without being asked"
+
+
+def test_example_runs_on_another_backend() -> None:
+    pytest.importorskip("array_api_strict")
+    result = run_example("xnor.py", "--quick", "--backend", "array_api_strict")
+    assert result.returncode == 0, result.stderr
+    assert "[2, 2, 1] accuracy: 100.0%" in result.stdout
+
+
+def test_gpu_compare_runs_or_explains() -> None:
+    result = run_example("gpu_compare.py", "--quick")
+    assert result.returncode == 0, result.stderr
+    from anynn.backend import cupy_available
+
+    expected = "speed-up" if cupy_available() else "no CUDA GPU available: "
+    assert expected in result.stdout, result.stdout
+
+
+def test_xor_saves_only_when_asked(tmp_path: Path) -> None:
+    pytest.importorskip("anynn.io")
+    target = tmp_path / "xor.anynn"
+    result = run_example("xor.py", "--save", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.is_file() and f"saved to {target}" in result.stdout
+
+
+def test_every_example_is_covered() -> None:
+    scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == set(EXPECTED) | {"gpu_compare.py"}
