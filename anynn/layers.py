@@ -98,12 +98,30 @@ class Dense:
         self._a: Array | None = None
 
     def _bind_activation(self) -> None:
-        """Resolve the compiled activation functions for this backend once."""
+        """Resolve the compiled activation functions for this backend once.
+
+        Elementwise activations use ``f'`` from the stored output where it was verified
+        (``df_from_output``), and on CuPy fused kernels (:mod:`anynn.kernels`) for
+        ``f`` and ``g * f'``; the standard path is the fallback.
+        """
         act = self.activation
+        self._df_from_output: Any = None
+        self._fused_backward: Any = None
         if act.elementwise:
             compiled = act.compiled(self.backend.xp)
             self._f = compiled.f
             self._df = compiled.df
+            self._df_from_output = compiled.df_from_output
+            if self.backend.name == "cupy":
+                from .kernels import cupy_kernels
+
+                try:
+                    kernels = cupy_kernels(act.form, self.backend.dtype_name)
+                except Exception:  # noqa: BLE001 - the standard path is the fallback
+                    kernels = None
+                if kernels is not None:
+                    self._f = kernels.forward
+                    self._fused_backward = kernels.backward
         else:
             assert act.pair is not None
             self._f, self._df = act.pair
@@ -176,6 +194,10 @@ class Dense:
 
     def delta(self, grad_output: Array) -> Array:
         """Turn ``dL/da`` into ``dL/dz`` through the activation's derivative."""
+        if self._fused_backward is not None:
+            return self._fused_backward(grad_output, self._z, self._a)
+        if self._df_from_output is not None and self._a is not None:
+            return grad_output * self._df_from_output(self._a)
         derivative = self._df(self._z)
         if derivative.ndim == grad_output.ndim:
             return grad_output * derivative

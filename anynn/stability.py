@@ -41,11 +41,11 @@ from sympy.codegen.cfunctions import expm1, log1p
 from .errors import ActivationError
 from .symbolic import (
     Form,
+    canonical_steps,
     check_supported,
     compile_form,
     differentiate,
     float_value,
-    heaviside_includes_zero,
 )
 
 REFERENCE_DIGITS = 40
@@ -92,7 +92,7 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
     """Turn a (supported) SymPy expression into an mpmath function of one argument.
 
     It walks the tree once and builds closures; no code is generated or executed.
-    Heaviside follows the same left-derivative convention as the compiled code.
+    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``).
     """
     if isinstance(expr, sympy.Expr) and expr.is_number:
         value = mpmath.mpf(str(sympy.N(expr, REFERENCE_DIGITS + 5)))
@@ -117,10 +117,9 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
     if isinstance(expr, (sympy.Max, sympy.Min)):
         pick = max if isinstance(expr, sympy.Max) else min
         return lambda v: pick(p(v) for p in parts)
-    if isinstance(expr, sympy.Heaviside):
-        inclusive = heaviside_includes_zero(expr.args[0], symbol)
+    if isinstance(expr, sympy.Heaviside):  # 0 at 0 (see canonical_steps)
         arg = parts[0]
-        return lambda v: 1 if (arg(v) >= 0 if inclusive else arg(v) > 0) else 0
+        return lambda v: 1 if arg(v) > 0 else 0
     if isinstance(expr, sympy.DiracDelta):
         return lambda v: 0
     if isinstance(expr, (sympy.And, sympy.Or)):
@@ -415,6 +414,7 @@ def stable_form(
     if cached is not None:
         return cached
     check_supported(expr)
+    expr = canonical_steps(expr, symbol)
     for constant in expr.atoms(sympy.Number):
         float_value(constant)
     derivative = differentiate(expr, symbol)

@@ -10,8 +10,10 @@ types only; it never contains text taken from user input or files.
 Conventions
 -----------
 - Kinks take the derivative from the left: ``Heaviside(g)`` is 0 at ``g = 0`` when
-  ``g`` increases with ``x`` and 1 when it decreases (so ``relu'(0) = 0``), and
-  ``Abs(g)`` is differentiated as ``Max(g, -g)`` (so ``|x|'(0) = -1``).
+  ``g`` increases with ``x`` and 1 when it decreases (so ``relu'(0) = 0``; linear
+  ``g`` only, any other argument counts as increasing), and ``Abs(g)`` is
+  differentiated as ``Max(g, -g)`` (so ``|x|'(0) = -1``). A ``Piecewise`` follows the
+  conditions as written (the built-ins use ``x > 0``, which gives the left derivative).
 - NaN in gives NaN out: ``Heaviside`` prints through ``sign`` and ``maximum`` (which
   propagate NaN), a constant default branch of a ``Piecewise`` keeps NaN, and a form can
   ask for an explicit NaN guard on its outputs (:class:`Form`).
@@ -101,10 +103,25 @@ def heaviside_includes_zero(arg: sympy.Expr, symbol: sympy.Symbol) -> bool:
     return bool(slope.is_number and slope.is_negative)
 
 
+def canonical_steps(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """Rewrite ``Heaviside(g)`` for decreasing ``g`` as ``1 - Heaviside(-g)``.
+
+    Afterwards every ``Heaviside`` is 0 at 0 (its argument increases), so printers need
+    no knowledge of ``symbol`` even after ``cse`` has replaced arguments by temporaries.
+    """
+
+    def step(arg: sympy.Expr, *_: sympy.Expr) -> sympy.Expr:
+        if heaviside_includes_zero(arg, symbol):
+            return 1 - sympy.Heaviside(-arg)
+        return sympy.Heaviside(arg)
+
+    return expr.replace(sympy.Heaviside, step)
+
+
 def differentiate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     """``d expr / d symbol`` with anynn's kink convention (``Abs`` as ``Max(g, -g)``)."""
     prepared = expr.replace(sympy.Abs, lambda arg: sympy.Max(arg, -arg))
-    return sympy.diff(prepared, symbol)
+    return canonical_steps(sympy.diff(prepared, symbol), symbol)
 
 
 def check_supported(expr: sympy.Basic) -> None:
@@ -237,11 +254,8 @@ class ArrayApiPrinter:
         return self._fold(expr, "logical_or")
 
     def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802
-        arg = expr.args[0]
-        sign = f"xp.sign({self.print(arg)})"
-        if heaviside_includes_zero(arg, self.symbol):
-            return f"xp.minimum({sign} + 1.0, 1.0)"
-        return f"xp.maximum({sign}, 0.0)"
+        # 0 at 0 (see canonical_steps); sign and maximum propagate NaN.
+        return f"xp.maximum(xp.sign({self.print(expr.args[0])}), 0.0)"
 
     def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:  # noqa: N802
         return "xp.zeros_like(x)"
