@@ -7,6 +7,7 @@ Model files store activations as trees, never as code (DESIGN.md: ``sympify``,
     ["Integer", 3]             |n| <= MAX_INTEGER
     ["Rational", 1, 2]         numerator and denominator bounded like integers
     ["Float", 0.01]            a finite float64
+    ["Float", "-1a2b", -12, 100]   a higher-precision Float: hex mantissa * 2**exponent
     ["pi"], ["E"], ["true"], ["false"]
     ["Add", a, b, ...]         operators and functions, arity checked (see NODES)
 
@@ -27,6 +28,7 @@ from typing import Any
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.logic.boolalg import Boolean
 
 from .errors import ActivationError, ModelFileError
 
@@ -47,6 +49,12 @@ MAX_INTEGER = 2**53
 
 MAX_EXPONENT = 256
 """Largest magnitude of a numeric exponent of ``Pow``."""
+
+MAX_FLOAT_PRECISION = 256
+"""Most bits of precision of a stored SymPy ``Float`` (float64 has 53)."""
+
+MAX_FLOAT_EXPONENT = 1500
+"""Largest magnitude of the binary exponent of a stored higher-precision ``Float``."""
 
 MAX_EXACT_BITS = 4096
 """Largest bit length of an exact rational number built while decoding."""
@@ -90,12 +98,16 @@ class Node:
         Allowed number of children (``max_args = MAX_NODES`` for n-ary nodes).
     value : callable
         The node's value on float64 children (for constant subtrees).
+    kinds : tuple of type
+        Type each child must have (the last one repeats): an expression, a condition
+        (``Boolean``) or a Piecewise branch (``ExprCondPair``).
     """
 
     build: Callable[..., Any]
     min_args: int
     max_args: int
     value: Callable[..., Value]
+    kinds: tuple[type, ...] = (sympy.Expr,)
 
 
 def _unary(cls: Any, fn: Callable[[float], float]) -> Node:
@@ -130,16 +142,16 @@ NODES: dict[str, Node] = {
     "Min": Node(sympy.Min, 2, MAX_NODES, min),
     "Heaviside": Node(sympy.Heaviside, 1, 2, _heaviside),
     "DiracDelta": Node(sympy.DiracDelta, 1, 2, _dirac),
-    "Piecewise": Node(sympy.Piecewise, 1, MAX_NODES, _piecewise),
-    "ExprCondPair": Node(ExprCondPair, 2, 2, lambda v, c: (v, c)),
+    "Piecewise": Node(sympy.Piecewise, 1, MAX_NODES, _piecewise, (ExprCondPair,)),
+    "ExprCondPair": Node(ExprCondPair, 2, 2, lambda v, c: (v, c), (sympy.Expr, Boolean)),
     "StrictGreaterThan": Node(sympy.StrictGreaterThan, 2, 2, lambda a, b: a > b),
     "GreaterThan": Node(sympy.GreaterThan, 2, 2, lambda a, b: a >= b),
     "StrictLessThan": Node(sympy.StrictLessThan, 2, 2, lambda a, b: a < b),
     "LessThan": Node(sympy.LessThan, 2, 2, lambda a, b: a <= b),
     "Equality": Node(sympy.Equality, 2, 2, lambda a, b: a == b),
     "Unequality": Node(sympy.Unequality, 2, 2, lambda a, b: a != b),
-    "And": Node(sympy.And, 2, MAX_NODES, lambda *a: all(a)),
-    "Or": Node(sympy.Or, 2, MAX_NODES, lambda *a: any(a)),
+    "And": Node(sympy.And, 2, MAX_NODES, lambda *a: all(a), (Boolean,)),
+    "Or": Node(sympy.Or, 2, MAX_NODES, lambda *a: any(a), (Boolean,)),
 }
 """Whitelisted operator and function nodes by name."""
 
@@ -212,7 +224,17 @@ def _encode_leaf(node: sympy.Basic, symbol: sympy.Symbol, context: Any) -> Tree 
         value = float(node)
         if not math.isfinite(value):
             raise ActivationError(f"the number {node} in {context} is not a finite float64")
-        return ["Float", value]
+        if node._prec == 53:
+            return ["Float", value]
+        if node._prec > MAX_FLOAT_PRECISION:
+            raise ActivationError(
+                f"the number {node} in {context} has {node._prec} bits of precision; at most "
+                f"{MAX_FLOAT_PRECISION} can be stored"
+            )
+        sign, man, exponent, _ = node._mpf_
+        if abs(exponent) > MAX_FLOAT_EXPONENT:
+            raise ActivationError(f"the number {node} in {context} is out of range")
+        return ["Float", format(-man if sign else man, "x"), exponent, node._prec]
     for name, (constant, _) in _CONSTANTS.items():
         if node == constant:
             return [name]
@@ -252,6 +274,8 @@ def _decode_leaf(node: Tree) -> tuple[Any, Value]:
         if args:
             raise _reject(f"{name} takes no arguments; got {len(args)}")
         return _CONSTANTS[name]
+    if name == "Float" and len(args) == 3:
+        return _decode_exact_float(*args)
     if len(args) != (2 if name == "Rational" else 1):
         raise _reject(f"{name} has {len(args)} arguments")
     if name == "Symbol":
@@ -273,6 +297,22 @@ def _decode_leaf(node: Tree) -> tuple[Any, Value]:
     if not math.isfinite(value):
         raise _reject(f"a Float must be finite; got {value}")
     return sympy.Float(float(value)), float(value)
+
+
+def _decode_exact_float(mantissa: Any, exponent: Any, precision: Any) -> tuple[Any, Value]:
+    """``["Float", hex mantissa, binary exponent, precision]``: mantissa * 2**exponent."""
+    precision = _bounded_int(precision, "a Float precision")
+    exponent = _bounded_int(exponent, "a Float exponent")
+    if not 53 <= precision <= MAX_FLOAT_PRECISION or abs(exponent) > MAX_FLOAT_EXPONENT:
+        raise _reject(f"Float precision {precision} or exponent {exponent} out of bounds")
+    digits = mantissa.removeprefix("-") if isinstance(mantissa, str) else ""
+    if not 0 < len(digits) <= MAX_FLOAT_PRECISION // 4 or digits.strip("0123456789abcdef"):
+        raise _reject("a Float mantissa must be a short lowercase hexadecimal string")
+    man = int(mantissa, 16)
+    if man.bit_length() > precision:
+        raise _reject(f"a Float mantissa has more than {precision} bits")
+    exact = sympy.Rational(man) * sympy.Rational(2) ** exponent
+    return sympy.Float(exact, precision=precision), math.ldexp(man, exponent)
 
 
 def _check_exact_power(base: Any, exponent: Any) -> None:
@@ -298,6 +338,10 @@ def _check_result(name: str, result: Any, value: Value) -> None:
 
 def _decode_node(name: str, children: list[Any], values: list[Value]) -> tuple[Any, Value]:
     node = NODES[name]
+    for i, child in enumerate(children):
+        kind = node.kinds[min(i, len(node.kinds) - 1)]
+        if not isinstance(child, kind):
+            raise _reject(f"argument {i} of {name} must be a {kind.__name__}")
     value: Value = None
     if all(v is not None for v in values):
         try:

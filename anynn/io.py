@@ -577,13 +577,6 @@ def _builtin(name: str, params: dict[str, float]) -> activations.Activation:
     return activations.get(name)
 
 
-def _activation_label(spec: dict[str, Any]) -> str:
-    if "builtin" in spec:
-        params = ", ".join(f"{k}={v}" for k, v in spec["params"].items())
-        return f"{spec['builtin']}({params})" if params else spec["builtin"]
-    return str(exprtree.decode(spec["expression"]))
-
-
 # -- training state ----------------------------------------------------------------------
 def _decode_state(value: Any, tensors: dict[str, np.ndarray], used: set[str], depth: int) -> Any:
     if depth > MAX_STATE_DEPTH:
@@ -607,8 +600,10 @@ def _decode_state(value: Any, tensors: dict[str, np.ndarray], used: set[str], de
     return {k: _decode_state(v, tensors, used, depth + 1) for k, v in value.items()}
 
 
-def _restore_training(net: Network, file: ModelFile) -> None:
-    """Set ``net.optimizer``, ``net.history`` and ``net.rng`` from the file."""
+def _decode_training(
+    file: ModelFile, backend: Backend
+) -> tuple[np.random.Generator, Any, Any]:
+    """The saved ``(rng, optimizer or None, history or None)``, each validated."""
     training = file.model["training"]
     used: set[str] = set()
     state = {k: _decode_state(v, file.tensors, used, 0) for k, v in training.items()}
@@ -618,26 +613,23 @@ def _restore_training(net: Network, file: ModelFile) -> None:
     try:
         rng = _mapping(state["rng"], "rng state")
         name = rng.get("bit_generator")
-        if name not in _RNG_BIT_GENERATORS:
+        if not isinstance(name, str) or name not in _RNG_BIT_GENERATORS:
             raise ModelFileError(f"unknown bit generator {str(name)[:40]!r}")
         bit_generator = _RNG_BIT_GENERATORS[name]()
         bit_generator.state = rng
         optimizer = None
         if state["optimizer"] is not None:
             optimizer = optimizers.from_state(
-                _mapping(state["optimizer"], "optimizer state"), net.backend
+                _mapping(state["optimizer"], "optimizer state"), backend
             )
         history = None
         if state["history"] is not None:
             history = _history(_mapping(state["history"], "history", {"history", "epoch"}))
-    except ModelFileError:
-        raise
+    except ModelFileError as exc:
+        raise ModelFileError(f"invalid training state: {exc}") from None
     except Exception as exc:  # numpy / optimizer validation of the restored state
         raise ModelFileError(f"invalid training state: {exc}") from exc
-    net.rng = np.random.Generator(bit_generator)
-    net.optimizer = optimizer
-    if history is not None:
-        net.history = history
+    return np.random.Generator(bit_generator), optimizer, history
 
 
 def _history(state: dict[str, Any]) -> Any:
@@ -698,7 +690,9 @@ def load(path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
         if layer.has_bias:
             layer.biases = file.tensors[f"layers.{i}.bias"]
     if model["training"] is not None:
-        _restore_training(net, file)
+        net.rng, net.optimizer, history = _decode_training(file, target)
+        if history is not None:
+            net.history = history
     return net
 
 
@@ -716,14 +710,11 @@ def inspect(path: Any) -> dict[str, Any]:
     model = file.model
     layers = []
     for i, layer in enumerate(model["layers"]):
-        try:
-            label = _activation_label(layer["activation"])
-        except ModelFileError as exc:
-            raise ModelFileError(f"layers[{i}]: {exc}") from None
+        label = decode_activation(layer["activation"], i).name
         layers.append({"length": layer["length"], "bias": layer["bias"], "activation": label})
-    training = model["training"] or {}
-    optimizer = training.get("optimizer")
-    history = training.get("history")
+    optimizer = history = None
+    if model["training"] is not None:
+        _, optimizer, history = _decode_training(file, Backend("numpy", model["dtype"]))
     return {
         "format_version": file.version,
         "inputs": model["inputs"],
@@ -734,6 +725,6 @@ def inspect(path: Any) -> dict[str, Any]:
             int(a.size) for n, a in file.tensors.items() if n.startswith("layers.")
         ),
         "seed": model["seed"],
-        "optimizer": optimizer.get("name") if isinstance(optimizer, dict) else None,
-        "epochs": len(history.get("epoch", [])) if isinstance(history, dict) else 0,
+        "optimizer": None if optimizer is None else optimizer.name,
+        "epochs": 0 if history is None else len(history.epoch),
     }
