@@ -6,8 +6,10 @@ Activations are SymPy expressions, differentiated symbolically and compiled per 
 
 from __future__ import annotations
 
-from . import activations, losses, optimizers, schedules
+from . import activations, callbacks, losses, metrics, optimizers, schedules
 from .backend import Backend, available_backends, to_numpy
+from .callbacks import Callback, EarlyStopping
+from .dropout import Dropout
 from .errors import (
     ActivationError,
     AnynnError,
@@ -18,10 +20,10 @@ from .errors import (
     TrainingDiverged,
 )
 from .gradcheck import gradcheck
+from .history import History
 from .layers import Dense, Parameter
 from .network import Network
 from .specs import LayerSpecNB, LayerSpecNBF
-from .training import History
 
 
 def load(path: object, backend: object = "numpy", dtype: object = None) -> Network:
@@ -39,8 +41,11 @@ __all__ = [
     "AnynnTypeError",
     "AnynnValueError",
     "Backend",
+    "Callback",
     "BackendUnavailableError",
     "Dense",
+    "Dropout",
+    "EarlyStopping",
     "History",
     "LayerSpecNB",
     "LayerSpecNBF",
@@ -50,9 +55,11 @@ __all__ = [
     "TrainingDiverged",
     "activations",
     "available_backends",
+    "callbacks",
     "gradcheck",
     "load",
     "losses",
+    "metrics",
     "optimizers",
     "schedules",
     "to_numpy",

@@ -53,19 +53,25 @@ class Loss:
             )
         return y
 
-    def value(self, a: Array, y: Array, xp: Any) -> Array:
-        """Mean loss of outputs ``a`` against targets ``y`` (0-d array)."""
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        """Mean loss of outputs ``a`` against targets ``y`` (0-d array).
+
+        ``weights``, shape ``(n, 1)``, scales each sample's term (Keras' ``sample_weight``:
+        the mean stays over the batch, not over the weights).
+        """
         raise NotImplementedError
 
-    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
-        """``dL/da``."""
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        """``dL/da`` (of the weighted loss when ``weights`` is given)."""
         raise NotImplementedError
 
-    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+    def fused_value(
+        self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
+    ) -> Array:
         """Mean loss computed from the logits ``z`` (only when :meth:`can_fuse`)."""
         raise NotImplementedError
 
-    def fused_delta(self, a: Array, y: Array) -> Array:
+    def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
         """``dL/dz`` for the fused output activation: ``(a - y) / count``."""
         raise NotImplementedError
 
@@ -75,12 +81,14 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def value(self, a: Array, y: Array, xp: Any) -> Array:
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         diff = a - y
-        return xp.sum(diff * diff) / diff.size
+        squared = diff * diff if weights is None else diff * diff * weights
+        return xp.sum(squared) / diff.size
 
-    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
-        return (a - y) * (2.0 / a.size)
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        grad = (a - y) * (2.0 / a.size)
+        return grad if weights is None else grad * weights
 
 
 class BinaryCrossEntropy(Loss):
@@ -98,21 +106,30 @@ class BinaryCrossEntropy(Loss):
             )
         return y
 
-    def value(self, a: Array, y: Array, xp: Any) -> Array:
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
-        return -xp.sum(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)) / a.size
+        per_element = y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)
+        if weights is not None:
+            per_element = per_element * weights
+        return -xp.sum(per_element) / a.size
 
-    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
-        return (p - y) / (p * (1.0 - p) * a.size)
+        grad = (p - y) / (p * (1.0 - p) * a.size)
+        return grad if weights is None else grad * weights
 
-    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+    def fused_value(
+        self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
+    ) -> Array:
         # log(1 + exp(-|z|)) + max(z, 0) - z*y: finite for every z.
         per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        if weights is not None:
+            per_element = per_element * weights
         return xp.sum(per_element) / z.size
 
-    def fused_delta(self, a: Array, y: Array) -> Array:
-        return (a - y) * (1.0 / a.size)
+    def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
+        delta = (a - y) * (1.0 / a.size)
+        return delta if weights is None else delta * weights
 
 
 class CategoricalCrossEntropy(Loss):
@@ -144,22 +161,32 @@ class CategoricalCrossEntropy(Loss):
             )
         return y
 
-    def value(self, a: Array, y: Array, xp: Any) -> Array:
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = xp.maximum(a, _PROBABILITY_FLOOR)
-        return -xp.sum(y * xp.log(p)) / a.shape[0]
+        per_element = y * xp.log(p)
+        if weights is not None:
+            per_element = per_element * weights
+        return -xp.sum(per_element) / a.shape[0]
 
-    def gradient(self, a: Array, y: Array, xp: Any) -> Array:
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = xp.maximum(a, _PROBABILITY_FLOOR)
-        return -y / (p * a.shape[0])
+        grad = -y / (p * a.shape[0])
+        return grad if weights is None else grad * weights
 
-    def fused_value(self, z: Array, a: Array, y: Array, xp: Any) -> Array:
+    def fused_value(
+        self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
+    ) -> Array:
         # log-sum-exp shifted by the row maximum: finite for every z.
         peak = xp.max(z, axis=-1, keepdims=True)
         log_norm = xp.log(xp.sum(xp.exp(z - peak), axis=-1, keepdims=True)) + peak
-        return xp.sum(y * (log_norm - z)) / z.shape[0]
+        per_element = y * (log_norm - z)
+        if weights is not None:
+            per_element = per_element * weights
+        return xp.sum(per_element) / z.shape[0]
 
-    def fused_delta(self, a: Array, y: Array) -> Array:
-        return (a - y) * (1.0 / a.shape[0])
+    def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
+        delta = (a - y) * (1.0 / a.shape[0])
+        return delta if weights is None else delta * weights
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -121,6 +121,11 @@ class Optimizer:
             )
         return self._xp.astype(array, p.value.dtype)
 
+    def reset(self) -> None:
+        """Forget the state arrays and the step count (the next step starts afresh)."""
+        self.iterations = 0
+        self._state, self._bound, self._pending = {}, [], {}
+
     def config(self) -> dict[str, Any]:
         """The hyperparameters as keyword arguments of the constructor (lr excluded)."""
         return {"weight_decay": self.weight_decay}

@@ -25,7 +25,7 @@ class LayerSpecNBF(NamedTuple):
 
 LayerSpec = int | LayerSpecNB | LayerSpecNBF | tuple[Any, ...] | Mapping[str, Any]
 
-_SPEC_KEYS = {"length", "bias", "fn", "activation"}
+_SPEC_KEYS = {"length", "bias", "fn", "activation", "dropout"}
 
 
 def _check_length(length: Any, index: int) -> int:
@@ -53,7 +53,8 @@ def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
     ----------
     spec : int, tuple, LayerSpecNB, LayerSpecNBF or dict
         ``length``; ``(length, bias)``; ``(length, bias, fn)``; or a dict with the keys
-        ``length`` (required), ``bias`` (default True) and ``fn`` (or ``activation``).
+        ``length`` (required), ``bias`` (default True) and ``fn`` (or ``activation``);
+        a ``dropout`` key is read by :func:`parse_layers`.
     default_fn : object
         The activation used when the spec names none.
     index : int
@@ -88,3 +89,42 @@ def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
         f"layers[{index}]: a layer spec must be an int, a tuple, LayerSpecNB, LayerSpecNBF "
         f"or a dict; got {type(spec).__name__}: {spec!r}"
     )
+
+
+def parse_layers(layer_specs: Any, default_fn: Any) -> tuple[list[LayerSpecNBF], list[float]]:
+    """Split a layer list into dense specs and the dropout rate on each layer's output.
+
+    An :class:`anynn.Dropout` entry applies to the output of the dense spec before it;
+    a dict spec's ``dropout`` key to its own output. The output layer takes no dropout.
+
+    Returns
+    -------
+    specs : list of LayerSpecNBF
+        One per dense layer.
+    rates : list of float
+        ``rates[i]`` is the dropout rate on the output of dense layer ``i``.
+    """
+    from .dropout import Dropout, check_rate
+
+    specs: list[LayerSpecNBF] = []
+    rates: list[float] = []
+    for index, spec in enumerate(layer_specs):
+        if isinstance(spec, Dropout):
+            if not specs or rates[-1]:
+                raise AnynnValueError(
+                    f"layers[{index}]: a Dropout must follow a dense layer spec (one Dropout "
+                    "per layer); input dropout is not supported"
+                )
+            rates[-1] = spec.rate
+            continue
+        specs.append(parse_layer_spec(spec, default_fn, index))
+        rate = spec.get("dropout", 0.0) if isinstance(spec, Mapping) else 0.0
+        rates.append(check_rate(rate, f"layers[{index}] dropout"))
+    if not specs:
+        raise AnynnValueError("layers must hold at least one dense layer spec")
+    if rates[-1]:
+        raise AnynnValueError(
+            f"the output layer cannot take dropout (rate {rates[-1]}): dropout goes between "
+            "layers"
+        )
+    return specs, rates

@@ -1,110 +1,288 @@
-"""The training loop: epochs of shuffled mini-batches, one optimizer step per batch."""
+"""The training loop: epochs of (shuffled) batches, one optimizer step per batch.
+
+Everything that can be decided once per ``fit`` (namespace, loss fusion, clipping,
+dropout, which callbacks need per-step calls) is decided in :class:`Trainer`'s
+constructor; the per-step loop only computes. The loss is read from the device once
+per epoch.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import signal
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from .backend import to_numpy
+from .callbacks import Callback, overrides_batch_end
+from .clipping import gradient_clipper
+from .data import Dataset
+from .dropout import MaskSampler
 from .errors import TrainingDiverged
+from .history import History
 from .losses import Loss
+from .metrics import Metric
 from .optimizers import Optimizer
 
 if TYPE_CHECKING:
     from .network import Network
 
 Array = Any
+EVAL_BATCH = 8192
+"""Rows per forward pass when evaluating (bounds the memory of validation)."""
+
+__all__ = ["History", "Trainer", "evaluate_dataset"]
 
 
-@dataclass
-class History:
-    """Per-epoch training record, shaped like Keras' ``History``.
+class _Interrupt:
+    """Set by the first Ctrl-C during ``fit``; the loop stops after the current step."""
 
-    Attributes
-    ----------
-    history : dict of str to list of float
-        ``history["loss"]`` holds the mean training loss of each epoch.
-    epoch : list of int
-        The epoch numbers recorded.
-    """
-
-    history: dict[str, list[float]] = field(default_factory=lambda: {"loss": []})
-    epoch: list[int] = field(default_factory=list)
-
-    def record(self, epoch: int, **values: float) -> None:
-        """Append one epoch's values."""
-        self.epoch.append(epoch)
-        for key, value in values.items():
-            self.history.setdefault(key, []).append(value)
-
-    def __repr__(self) -> str:
-        last = {k: v[-1] for k, v in self.history.items() if v}
-        return f"History(epochs={len(self.epoch)}, last={last})"
+    requested = False
 
 
-@dataclass
-class TrainingData:
-    """Inputs and targets on the device, and how to cut them into batches."""
+@contextmanager
+def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
+    """Turn the first SIGINT into ``flag.requested`` (a second one interrupts at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
 
-    X: Array
-    Y: Array
-    batch_size: int
-    shuffle: bool
+    def handler(signum: int, frame: Any) -> None:
+        if flag.requested:
+            raise KeyboardInterrupt
+        flag.requested = True
 
-    @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.n_samples / self.batch_size)
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def run_epochs(
-    net: Network,
-    data: TrainingData,
-    loss: Loss,
-    optimizer: Optimizer,
-    epochs: int,
-    history: History | None = None,
-) -> History:
-    """Train ``net`` for ``epochs`` passes over ``data``; return the history.
-
-    Raises
-    ------
-    TrainingDiverged
-        When an epoch's loss is not finite; the weights are rolled back to the start of
-        that epoch (the last finite state).
-    """
-    history = History() if history is None else history
+def evaluate_dataset(
+    net: Network, data: Dataset, loss: Loss, metrics: Sequence[Metric], prefix: str = ""
+) -> dict[str, float]:
+    """Mean loss and metrics of ``net`` on ``data`` (inference: no dropout)."""
     xp = net.backend.xp
-    params = net.parameters()
-    fused = loss.can_fuse(net.layers[-1].activation)
-    n, batch = data.n_samples, data.batch_size
-    first_epoch = len(history.epoch)
-    for epoch in range(first_epoch, first_epoch + epochs):
+    loss_sum: Any = 0.0
+    metric_sums: list[Any] = [0.0] * len(metrics)
+    for X, Y, W in data.batches(EVAL_BATCH, None):
+        out, value = net.output_and_loss(X, Y, loss, W)
+        loss_sum = loss_sum + value * X.shape[0]
+        for i, metric in enumerate(metrics):
+            metric_sums[i] = metric_sums[i] + metric.batch_sum(out, Y, xp)
+    n = data.n_samples
+    result = {f"{prefix}loss": float(loss_sum) / n}
+    for metric, total in zip(metrics, metric_sums, strict=True):
+        result[f"{prefix}{metric.name}"] = float(total) / n
+    return result
+
+
+class Trainer:
+    """One ``fit``: a network, its data and the collaborators of the training step.
+
+    Parameters
+    ----------
+    net : Network
+        The network trained in place.
+    loss : Loss
+        The loss minimised.
+    optimizer : Optimizer
+        Updates the parameters after each batch.
+    train : Dataset
+        The training data.
+    batch_size : int
+        Samples per step (the last partial batch is used).
+    shuffle : bool
+        Reshuffle every epoch from the network's seeded generator.
+    validation : Dataset, optional
+        Evaluated at the end of every epoch (``val_`` keys).
+    metrics : list of Metric
+        Reported per epoch, on the training batches and on the validation data.
+    callbacks : list of Callback
+        Hooks; a callback stops training with ``net.stop_training = True``.
+    clip_value, clip_norm : float, optional
+        Gradient clipping (see :func:`anynn.clipping.gradient_clipper`).
+    clip_backprop : float, optional
+        Clamp the gradient passed between layers to ``[-clip_backprop, clip_backprop]``.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        loss: Loss,
+        optimizer: Optimizer,
+        train: Dataset,
+        *,
+        batch_size: int,
+        shuffle: bool = True,
+        validation: Dataset | None = None,
+        metrics: Sequence[Metric] = (),
+        callbacks: Sequence[Callback] = (),
+        clip_value: float | None = None,
+        clip_norm: float | None = None,
+        clip_backprop: float | None = None,
+    ) -> None:
+        self.net = net
+        self.loss = loss
+        self.optimizer = optimizer
+        self.train = train
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.validation = validation
+        self.metrics = list(metrics)
+        self.callbacks = list(callbacks)
+        self.batch_callbacks = [cb for cb in self.callbacks if overrides_batch_end(cb)]
+        self.clipper = gradient_clipper(net.backend.xp, clip_value, clip_norm)
+        self.clip_backprop = clip_backprop
+        self.fused = loss.can_fuse(net.layers[-1].activation)
+        self.masks = MaskSampler(
+            net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
+        )
+        n = train.n_samples
+        self.sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
+
+    def history_keys(self) -> list[str]:
+        """The keys this fit records per epoch."""
+        names = ["loss"] + [m.name for m in self.metrics]
+        return names + ([f"val_{k}" for k in names] if self.validation is not None else [])
+
+    def run(self, epochs: int, history: History) -> History:
+        """Train for ``epochs`` epochs, appending to ``history``; return it.
+
+        Raises
+        ------
+        TrainingDiverged
+            When an epoch's loss is not finite; the weights are those of the end of the
+            last finite epoch and the optimizer state is reset.
+        """
+        net = self.net
+        net.stop_training = False
+        first = history.epoch[-1] + 1 if history.epoch else 0
+        for cb in self.callbacks:
+            cb.set_network(net)
+        begin = {"keys": self.history_keys(), "first_epoch": first, "epochs": epochs}
+        for cb in self.callbacks:
+            cb.on_train_begin(begin)
+        flag = _Interrupt()
+        try:
+            with _deferred_sigint(flag):
+                for epoch in range(first, first + epochs):
+                    for cb in self.callbacks:
+                        cb.on_epoch_begin(epoch, {})
+                    logs = self._epoch(epoch, flag)
+                    if logs is None:  # interrupted
+                        break
+                    history.record(epoch, **logs)
+                    for cb in self.callbacks:
+                        cb.on_epoch_end(epoch, logs)
+                    if net.stop_training:
+                        break
+        finally:
+            net.clear_training_state()
+            for cb in self.callbacks:
+                cb.on_train_end(history.last())
+        return history
+
+    def _epoch(self, epoch: int, flag: _Interrupt) -> dict[str, float] | None:
+        """One pass over the data; the epoch's values, or None when interrupted."""
+        net, xp, optimizer, loss = self.net, self.net.backend.xp, self.optimizer, self.loss
+        params = net.parameters()
         snapshot = [xp.asarray(p.value, copy=True) for p in params]
-        X, Y = data.X, data.Y
-        if data.shuffle and n > 1:
-            order = net.backend.from_host(net.rng.permutation(n))
-            X, Y = xp.take(X, order, axis=0), xp.take(Y, order, axis=0)
-        total = None
-        for start in range(0, n, batch):
-            xb, yb = X[start : start + batch, ...], Y[start : start + batch, ...]
-            value = net.loss_and_gradients(xb, yb, loss, fused) * xb.shape[0]
-            optimizer.step(params)
-            total = value if total is None else total + value
-        epoch_loss = float(total) / n
-        if not math.isfinite(epoch_loss):
-            for p, saved in zip(params, snapshot):
-                p.value = saved
-            raise TrainingDiverged(
-                f"training diverged: the loss of epoch {epoch} is {epoch_loss} "
-                f"(step {optimizer.iterations}); the weights were restored to the end of "
-                "the last finite epoch. Lower the learning rate or scale the inputs.",
-                epoch=epoch,
-                step=optimizer.iterations,
+        n = self.train.n_samples
+        order = net.rng.permutation(n) if self.shuffle and n > 1 else None
+        masks, clipper, clip_backprop, fused = (
+            self.masks,
+            self.clipper,
+            self.clip_backprop,
+            self.fused,
+        )
+        metrics, batch_callbacks = self.metrics, self.batch_callbacks
+        last = net.layers[-1]
+        values: list[Array] = []
+        metric_sums: list[Any] = [0.0] * len(metrics)
+        first_step = optimizer.iterations
+        try:
+            for xb, yb, wb in self.train.batches(self.batch_size, order):
+                value = net.loss_and_gradients(
+                    xb,
+                    yb,
+                    loss,
+                    fused,
+                    weights=wb,
+                    masks=masks.draw(xb.shape[0]) if masks else None,
+                    clip_backprop=clip_backprop,
+                )
+                for i, metric in enumerate(metrics):
+                    metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
+                if clipper is not None:
+                    clipper(params)
+                optimizer.step(params)
+                values.append(value)
+                if batch_callbacks:
+                    step_logs = {"loss": value, "size": int(xb.shape[0])}
+                    for cb in batch_callbacks:
+                        cb.on_batch_end(optimizer.iterations - 1, step_logs)
+                    if net.stop_training:
+                        break
+                if flag.requested:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            warnings.warn(
+                f"training interrupted in epoch {epoch} after step {optimizer.iterations}; "
+                "the weights are those of the last completed step",
+                RuntimeWarning,
+                stacklevel=4,
             )
-        history.record(epoch, loss=epoch_loss)
-    net.clear_training_state()
-    return history
+            net.stop_training = True
+            return None
+        epoch_loss = self._mean_loss(values, n, epoch, first_step, snapshot, params)
+        logs = {"loss": epoch_loss}
+        for metric, total in zip(metrics, metric_sums, strict=True):
+            logs[metric.name] = float(total) / n
+        if self.validation is not None:
+            logs.update(evaluate_dataset(net, self.validation, loss, metrics, "val_"))
+        return logs
+
+    def _mean_loss(
+        self,
+        values: list[Array],
+        n: int,
+        epoch: int,
+        first_step: int,
+        snapshot: list[Array],
+        params: list[Any],
+    ) -> float:
+        """The epoch's mean loss (one sync); roll back and raise if it is not finite."""
+        xp = self.net.backend.xp
+        if len(values) == 1:
+            stacked = values[0]
+            total = float(values[0])
+            seen = self.sizes[0]
+        else:
+            stacked = xp.stack(values)
+            sizes = self.sizes[: len(values)]
+            seen = sum(sizes)
+            total = float(xp.sum(stacked * self.net.backend.asarray(sizes)))
+            total = total / seen
+        if math.isfinite(total):
+            return total
+        finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
+        step = first_step + int(np.argmin(finite))
+        for p, saved in zip(params, snapshot, strict=True):
+            p.value = saved
+        self.optimizer.reset()
+        raise TrainingDiverged(
+            f"training diverged: the loss became {total} at step {step} of epoch {epoch}; "
+            "the weights were restored to the end of the last finite epoch and the "
+            "optimizer state was reset. Lower the learning rate, clip the gradients "
+            "(clip_norm=) or scale the inputs.",
+            epoch=epoch,
+            step=step,
+        )
