@@ -1,0 +1,144 @@
+"""Finiteness and accuracy of every activation against mpmath, float32 and float64."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anynn import activations
+from anynn.errors import ActivationError
+from anynn.stability import first_failure, stable_form
+
+x = sympy.Symbol("x", real=True)
+GRID = np.unique(
+    np.concatenate(
+        [
+            np.linspace(-1e4, 1e4, 801),
+            np.linspace(-40.0, 40.0, 641),
+            np.linspace(-760.0, 760.0, 381),
+            [-709.78, -88.72, -1e-7, 0.0, 1e-7, 88.72, 709.78],
+        ]
+    ).astype(np.float32).astype(np.float64)
+)
+
+USER_EXPRESSIONS = {
+    "naive_softplus": sympy.log(1 + sympy.exp(x)),
+    "logsigmoid": -sympy.log(1 + sympy.exp(-x)),
+    "mish": x * sympy.tanh(sympy.log(1 + sympy.exp(x))),
+    "gauss_deriv": x * sympy.exp(-(x**2)),
+    "rational": (x**2 - 1) / (x**2 + 1),
+    "log_cosh": sympy.log(sympy.cosh(x)),
+    "sigmoid_gelu": x / (1 + sympy.exp(-sympy.Float("1.702") * x)),
+    "tanh_as_ratio": sympy.sinh(x) / sympy.cosh(x),
+    "sigmoid_ratio": sympy.exp(x) / (1 + sympy.exp(x)),
+    "smooth_abs": sympy.sqrt(x**2 + 1) - 1,
+    "x_erf": x * sympy.erf(x),
+    "atan": sympy.atan(x),
+}
+ELEMENTWISE = {n: a for n, a in activations.BUILTINS.items() if a.elementwise}
+
+
+def reference(expr: sympy.Expr, points: np.ndarray) -> np.ndarray:
+    """mpmath values at 50 digits (lambdify is fine here: the expression is ours)."""
+    function = sympy.lambdify(x, expr, modules="mpmath")
+    out = np.empty_like(points)
+    with mpmath.workdps(50):
+        for i, p in enumerate(points):
+            value = function(mpmath.mpf(float(p)))
+            out[i] = float(value) if mpmath.isfinite(value) and abs(value) < 1e308 else np.nan
+    return out
+
+
+def check_accurate(act: activations.Activation, points: np.ndarray) -> None:
+    expr = act.expr
+    assert expr is not None
+    f_ref = reference(expr, points)
+    df_ref = reference(sympy.diff(expr, x), points)
+    df_ref[points == 0.0] = np.nan  # kinks: SymPy's Heaviside(0) is 1/2 (see test_activations)
+    for dtype in (np.float32, np.float64):
+        z = points.astype(dtype)
+        with np.errstate(all="ignore"):
+            values, derivative = act(z), act.derivative(z)
+        assert values.dtype == dtype and derivative.dtype == dtype
+        for what, got, ref in (("f", values, f_ref), ("f'", derivative, df_ref)):
+            finite_ref = np.isfinite(ref) & (np.abs(ref) < np.finfo(dtype).max)
+            assert np.all(np.isfinite(got[finite_ref])), f"{act.name} {what} not finite ({dtype})"
+            bad = first_failure(got, np.where(finite_ref, ref, np.nan), np.dtype(dtype))
+            assert bad is None, (
+                f"{act.name} {what}({z[bad]}) = {got[bad]}, expected {ref[bad]} ({dtype})"
+            )
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_builtin_finite_and_accurate_on_dense_grid(name: str) -> None:
+    check_accurate(ELEMENTWISE[name], GRID)
+
+
+@pytest.mark.parametrize("name", sorted(USER_EXPRESSIONS))
+def test_user_expression_finite_and_accurate(name: str) -> None:
+    check_accurate(activations.get(USER_EXPRESSIONS[name]), GRID)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-1e4, 1e4, allow_nan=False, width=32))
+def test_hypothesis_points_softplus_silu_mish(value: float) -> None:
+    points = np.array([value])
+    for name in ("softplus", "silu", "mish", "sigmoid", "logsigmoid"):
+        check_accurate(activations.get(name), points)
+
+
+def test_naive_expressions_are_rewritten() -> None:
+    form = stable_form(sympy.log(1 + sympy.exp(x)), x)
+    assert form.bindings, "naive softplus needs the t = exp(-|x|) rewrite"
+    assert "rewritten" in form.key
+
+
+def test_stable_expression_is_left_alone() -> None:
+    form = stable_form(sympy.tanh(x), x)
+    assert form.f == sympy.tanh(x) and not form.bindings
+
+
+def test_unfixable_expression_names_the_input_and_the_pair_workaround() -> None:
+    erfcx = sympy.exp(x**2) * sympy.erfc(x)  # exp(x^2) overflows; the true value is finite
+    with pytest.raises(ActivationError, match=r"not numerically stable.*\(f, df\)") as info:
+        activations.get(erfcx)
+    assert "f(" in str(info.value) or "f'(" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("sigmoid", "y*(1 - y)"),
+        ("tanh", "1 - y**2"),
+        ("softplus", "-expm1(-y)"),
+        ("elu", "Piecewise((1, y > 0), (y + 1.0, True))"),
+    ],
+)
+def test_output_form_derivative_is_found_and_correct(name: str, expected: str) -> None:
+    act = activations.get(name)
+    assert str(act.form.df_from_output) == expected
+    compiled = act.compiled(__import__("array_api_compat.numpy").numpy)
+    assert compiled.df_from_output is not None
+    z = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(
+        compiled.df_from_output(compiled.f(z)), compiled.df(z), rtol=1e-9, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu", "mish", "identity", "softsign"])
+def test_no_output_form_where_f_is_not_invertible_or_nan_is_lost(name: str) -> None:
+    assert activations.get(name).form.df_from_output is None
+
+
+def test_probe_verdict_is_cached() -> None:
+    expr = x * sympy.exp(-(x**2)) + x / 3
+    assert stable_form(expr, x) is stable_form(expr, x)
+
+
+def test_non_real_expression_is_rejected() -> None:
+    with pytest.raises(ActivationError, match="not real at x = "):
+        activations.get(sympy.sqrt(x))
