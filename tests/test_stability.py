@@ -22,7 +22,9 @@ GRID = np.unique(
             np.linspace(-760.0, 760.0, 381),
             [-709.78, -88.72, -1e-7, 0.0, 1e-7, 88.72, 709.78],
         ]
-    ).astype(np.float32).astype(np.float64)
+    )
+    .astype(np.float32)
+    .astype(np.float64)
 )
 
 USER_EXPRESSIONS = {
