@@ -165,7 +165,7 @@ _CONSTANTS: dict[str, tuple[Any, Value]] = {
 LEAVES = ("Symbol", "Integer", "Rational", "Float", *_CONSTANTS)
 """Leaf node names."""
 
-_NAME_OF_CLASS: dict[type, str] = {node.build: name for name, node in NODES.items()}
+_NAME_OF_CLASS: dict[Any, str] = {node.build: name for name, node in NODES.items()}
 _NON_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
 

@@ -144,7 +144,7 @@ def _little_endian(host: np.ndarray) -> np.ndarray:
 
 
 def _digest(array: np.ndarray) -> str:
-    return hashlib.sha256(memoryview(_little_endian(array)).cast("B")).hexdigest()
+    return hashlib.sha256(_little_endian(array).reshape(-1).view(np.uint8).data).hexdigest()
 
 
 def encode_activation(activation: activations.Activation, index: int) -> dict[str, Any]:
