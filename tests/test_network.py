@@ -132,22 +132,8 @@ def test_fit_with_zero_epochs_changes_nothing(backend: str) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def xfail_partial_batch_on_strict(backend: str, request: pytest.FixtureRequest) -> None:
-    """Known library bug, reported to the lead: remove once training.py clamps the slice."""
-    if backend == "array_api_strict":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=IndexError,
-                reason="training.run_epochs slices X[start:start + batch, ...] past the end "
-                "on a partial last batch; array_api_strict rejects out-of-bounds slice stops",
-            )
-        )
-
-
-def test_fit_uses_the_last_partial_batch(backend: str, request: pytest.FixtureRequest) -> None:
+def test_fit_uses_the_last_partial_batch(backend: str) -> None:
     """11 samples, batch 4, no shuffle == three consecutive steps on 4, 4 and 3 samples."""
-    xfail_partial_batch_on_strict(backend, request)
     X, Y = regression_data(6)
     whole = small_net(backend, seed=3)
     whole.fit(X, Y, epochs=1, lr=0.3, batch_size=4, shuffle=False)
@@ -159,8 +145,7 @@ def test_fit_uses_the_last_partial_batch(backend: str, request: pytest.FixtureRe
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)
 
 
-def test_fit_with_batch_larger_than_the_data(backend: str, request: pytest.FixtureRequest) -> None:
-    xfail_partial_batch_on_strict(backend, request)
+def test_fit_with_batch_larger_than_the_data(backend: str) -> None:
     X, Y = regression_data(n=5)
     history = small_net(backend).fit(X, Y, epochs=2, batch_size=32)
     assert len(history.history["loss"]) == 2
