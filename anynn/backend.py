@@ -107,7 +107,13 @@ def normalize_dtype_name(dtype: Any) -> str:
     AnynnValueError
         If ``dtype`` is not one of the two supported floating types.
     """
-    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None) or str(dtype)
+    if isinstance(dtype, str):
+        name = dtype
+    else:
+        try:  # NumPy/CuPy dtypes and scalar types (np.float64)
+            name = np.dtype(dtype).name
+        except TypeError:  # other namespaces' dtype objects print as "<module>.float64"
+            name = str(dtype)
     name = name.rsplit(".", 1)[-1]
     if name not in DTYPE_NAMES:
         raise AnynnValueError(

@@ -82,6 +82,14 @@ def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "
     return backend.asarray(host)
 
 
+def is_single_sample(data: Any) -> bool:
+    """Whether already validated inputs were given as one 1-D sample."""
+    ndim = getattr(data, "ndim", None)
+    if ndim is not None:
+        return int(ndim) == 1
+    return len(data) > 0 and not hasattr(data[0], "__len__")
+
+
 def check_int(value: Any, name: str, minimum: int) -> int:
     """Return ``value`` if it is an int >= ``minimum``, else raise a clear error."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
