@@ -60,14 +60,7 @@ def test_with_dtype(backend: str) -> None:
     [
         "float64",
         np.dtype("float64"),
-        pytest.param(
-            np.float64,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="normalize_dtype_name reads getattr(np.float64, 'name'), a descriptor "
-                "on the scalar type, so dtype=np.float64 is rejected",
-            ),
-        ),
+        np.float64,
     ],
     ids=["name", "numpy-dtype", "numpy-scalar-type"],
 )
@@ -75,11 +68,7 @@ def test_dtype_given_as_name_or_dtype_object(dtype: object) -> None:
     assert Backend("numpy", dtype).dtype_name == "float64"
 
 
-def test_dtype_given_as_namespace_dtype(backend: str, request: pytest.FixtureRequest) -> None:
-    if backend == "numpy":  # the namespace's float64 is the scalar type np.float64
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="dtype=np.float64 rejected (see above)")
-        )
+def test_dtype_given_as_namespace_dtype(backend: str) -> None:
     xp = Backend(backend).xp
     assert Backend(backend, xp.float64).dtype_name == "float64"
 

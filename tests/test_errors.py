@@ -79,12 +79,6 @@ def test_ragged_x(backend: str) -> None:
     check_kind(info, TypeError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="Network.predict calls np.ndim(X) before validating X, so a ragged list raises "
-    "NumPy's bare ValueError ('inhomogeneous shape') instead of an AnynnTypeError",
-)
 def test_ragged_x_in_predict(backend: str) -> None:
     with raises(TypeError, r"X is not a rectangular numeric array") as info:
         net(backend).predict([[0.0, 1.0], [1.0]])
