@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -44,7 +44,7 @@ def available_backends() -> list[str]:
     return names
 
 
-@lru_cache(maxsize=None)
+@cache
 def _namespace_for(name: str) -> ModuleType:
     """Import the Array API namespace of a named backend (cached)."""
     if name == "numpy":

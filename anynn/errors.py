@@ -31,7 +31,7 @@ class ModelFileError(AnynnValueError):
     """A model file is missing, malformed, corrupted, foreign or hostile."""
 
 
-class TrainingDiverged(AnynnError, ArithmeticError):
+class TrainingDiverged(AnynnError, ArithmeticError):  # noqa: N818 (public name)
     """Training produced a non-finite loss; the network keeps its last finite weights.
 
     Parameters

@@ -57,7 +57,7 @@ def anynn_mnist_net(seed: int = 0) -> anynn.Network:
 def matmul_floor(X: np.ndarray, batch: int) -> Callable[[], None]:
     """The bare GEMMs of one epoch: 3 forward, 3 weight gradients, 2 input gradients."""
     rng = np.random.default_rng(1)
-    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(SIZES, SIZES[1:])]
+    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)]
 
     def run() -> None:
         for start in range(0, len(X), batch):
@@ -166,7 +166,8 @@ def main() -> None:
     print(f"case 2: {single_steps} single-sample steps, 784-256-128-10")
     report("anynn / bare matmuls (floor)", ours, best_time(matmul_floor(X1, 1), repeats), None)
     if torch is not None:
-        report("anynn / PyTorch", ours, best_time(torch_mnist(X1, y1, 1, single_steps), repeats), 0.5)
+        reference = best_time(torch_mnist(X1, y1, 1, single_steps), repeats)
+        report("anynn / PyTorch", ours, reference, 0.5)
 
     Xx = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     yx = np.array([[0], [1], [1], [0]], dtype=np.float32)
