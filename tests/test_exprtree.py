@@ -7,6 +7,8 @@ import os
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sympy.codegen.cfunctions import expm1, log1p
 
 from anynn import ActivationError, ModelFileError, activations, exprtree, symbolic
@@ -135,3 +137,25 @@ def test_hostile_trees_raise_model_file_error(name: str, monkeypatch: pytest.Mon
     with pytest.raises(ModelFileError, match="expression tree"):
         decode(HOSTILE[name])
     assert "ANYNN_CANARY" not in os.environ
+
+
+_NAMES = st.sampled_from([*exprtree.NODES, *exprtree.LEAVES, "x", "__import__", ""])
+_ATOMS = st.one_of(
+    st.integers(-(2**60), 2**60), st.floats(allow_nan=True), st.booleans(), st.none(),
+    st.text(max_size=8), _NAMES,
+)
+_TREES = st.recursive(
+    _ATOMS,
+    lambda inner: st.builds(lambda name, args: [name, *args], _NAMES, st.lists(inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TREES)
+def test_arbitrary_json_decodes_or_raises_model_file_error(tree: object) -> None:
+    try:
+        expr = decode(tree)
+    except ModelFileError:
+        return
+    assert isinstance(expr, sympy.Expr) and expr.free_symbols <= {X}
