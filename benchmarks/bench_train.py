@@ -57,7 +57,8 @@ def anynn_mnist_net(seed: int = 0) -> anynn.Network:
 def matmul_floor(X: np.ndarray, batch: int) -> Callable[[], None]:
     """The bare GEMMs of one epoch: 3 forward, 3 weight gradients, 2 input gradients."""
     rng = np.random.default_rng(1)
-    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)]
+    shapes = zip(SIZES[:-1], SIZES[1:], strict=True)
+    W = [rng.standard_normal(shape, dtype=np.float32) for shape in shapes]
 
     def run() -> None:
         for start in range(0, len(X), batch):
