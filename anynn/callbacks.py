@@ -34,6 +34,9 @@ class Callback:
         """Called by ``fit`` before training."""
         self.network = network
 
+    def validate(self, keys: list[str]) -> None:
+        """Called before any work with the history keys of the fit; raise to refuse it."""
+
     def on_train_begin(self, logs: Logs) -> None:
         """Before the first epoch."""
 
@@ -127,13 +130,14 @@ class EarlyStopping(Callback):
         self._wait = 0
         self._best_weights: list[Any] | None = None
 
-    def on_train_begin(self, logs: Logs) -> None:
-        keys = logs.get("keys", [])
+    def validate(self, keys: list[str]) -> None:
         if self.monitor not in keys:
             raise AnynnValueError(
                 f"EarlyStopping(monitor={self.monitor!r}): this fit records only {keys}"
                 + ("; pass validation_data= or validation_split=" if "val_" in self.monitor else "")
             )
+
+    def on_train_begin(self, logs: Logs) -> None:
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:

@@ -20,7 +20,7 @@ from .layers import Dense, Parameter
 from .progress import progress_callback, resolve_verbose
 from .specs import LayerSpecNBF, parse_layers
 from .training import Trainer, evaluate_dataset
-from .validation import check_int, inputs_to_device
+from .validation import check_int, inputs_to_device, is_single_sample
 
 Array = Any
 
@@ -148,8 +148,9 @@ class Network:
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
         Returns an array of the network's backend.
         """
-        one_sample = np.ndim(X) == 1 if not self.backend.owns(X) else X.ndim == 1
-        out = self.forward(inputs_to_device(X, self.inputs, self.backend))
+        X_dev = inputs_to_device(X, self.inputs, self.backend)
+        one_sample = is_single_sample(X)
+        out = self.forward(X_dev)
         return out[0, ...] if one_sample else out
 
     __call__ = predict
@@ -358,8 +359,6 @@ class Network:
         reporter = progress_callback(verbose, epochs)
         if reporter is not None:
             cbs.append(reporter)
-        opt.prepare(self.parameters(), self.backend)
-        self.optimizer = opt
         trainer = Trainer(
             self,
             loss_obj,
@@ -374,6 +373,10 @@ class Network:
             clip_norm=clips[1],
             clip_backprop=clips[2],
         )
+        for cb in cbs:
+            cb.validate(trainer.history_keys())
+        opt.prepare(self.parameters(), self.backend)
+        self.optimizer = opt
         return trainer.run(epochs, self.history)
 
     def _fit_optimizer(

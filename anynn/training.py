@@ -145,6 +145,7 @@ class Trainer:
         self.masks = MaskSampler(
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
+        self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
         n = train.n_samples
         self.sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
 
@@ -195,6 +196,7 @@ class Trainer:
         net, xp, optimizer, loss = self.net, self.net.backend.xp, self.optimizer, self.loss
         params = net.parameters()
         snapshot = [xp.asarray(p.value, copy=True) for p in params]
+        self._snapshots = (self._snapshots[-1], (epoch, snapshot))
         n = self.train.n_samples
         order = net.rng.permutation(n) if self.shuffle and n > 1 else None
         masks, clipper, clip_backprop, fused = (
@@ -261,6 +263,7 @@ class Trainer:
     ) -> float:
         """The epoch's mean loss (one sync); roll back and raise if it is not finite."""
         xp = self.net.backend.xp
+        del snapshot  # kept in self._snapshots
         if len(values) == 1:
             stacked = values[0]
             total = float(values[0])
@@ -275,14 +278,26 @@ class Trainer:
             return total
         finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
         step = first_step + int(np.argmin(finite))
-        for p, saved in zip(params, snapshot, strict=True):
-            p.value = saved
+        restored = self._restore_finite(params)
         self.optimizer.reset()
         raise TrainingDiverged(
             f"training diverged: the loss became {total} at step {step} of epoch {epoch}; "
-            "the weights were restored to the end of the last finite epoch and the "
-            "optimizer state was reset. Lower the learning rate, clip the gradients "
-            "(clip_norm=) or scale the inputs.",
+            f"the weights were restored to {restored} and the optimizer state was reset. "
+            "Lower the learning rate, clip the gradients (clip_norm=) or scale the inputs.",
             epoch=epoch,
             step=step,
         )
+
+    def _restore_finite(self, params: list[Any]) -> str:
+        """Put back the newest all-finite snapshot (the last step of an epoch may be the
+        one that overflowed); return a description of what was restored."""
+        xp = self.net.backend.xp
+        for saved in reversed(self._snapshots):
+            if saved is None:
+                continue
+            epoch, arrays = saved
+            if all(bool(xp.all(xp.isfinite(a))) for a in arrays):
+                for p, value in zip(params, arrays, strict=True):
+                    p.value = value
+                return f"their state at the start of epoch {epoch}"
+        return "their state at the start of the epoch (no finite state was kept)"
