@@ -128,11 +128,19 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
     for relation, test in _MP_RELATIONS.items():
         if isinstance(expr, relation):
             left, right = parts
-            return lambda v, test=test: test(left(v), right(v))
+
+            def relation_value(v: Any, test: Callable[[Any, Any], bool] = test) -> bool:
+                return test(left(v), right(v))  # noqa: B023 - returned at once
+
+            return relation_value
     for function, mp in _MP_UNARY.items():
         if isinstance(expr, function):
             inner = parts[0]
-            return lambda v, mp=mp: mp(inner(v))
+
+            def unary_value(v: Any, mp: Callable[[Any], Any] = mp) -> Any:
+                return mp(inner(v))  # noqa: B023 - returned at once
+
+            return unary_value
     raise ActivationError(f"anynn cannot evaluate {kind.__name__} (in {expr})")
 
 

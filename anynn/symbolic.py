@@ -176,12 +176,13 @@ class ArrayApiPrinter:
         method = getattr(self, f"_print_{type(expr).__name__}", None)
         if method is not None:
             return str(method(expr))
+        args = expr.args
         for kind, name in _UNARY_FUNCTIONS.items():
             if isinstance(expr, kind):
-                return f"{name}({self.print(expr.args[0])})"
+                return f"{name}({self.print(args[0])})"
         for kind, op in _RELATIONS.items():
             if isinstance(expr, kind):
-                return f"({self.print(expr.args[0])} {op} {self.print(expr.args[1])})"
+                return f"({self.print(args[0])} {op} {self.print(args[1])})"
         raise ActivationError(
             f"anynn cannot compile {type(expr).__name__} (in {expr}); supported nodes: "
             + ", ".join(SUPPORTED_NODES)
