@@ -96,3 +96,12 @@ def test_pure_erf_is_used_on_array_api_strict() -> None:
         rtol=1e-15,
         atol=1e-300,
     )
+
+
+def test_numpy_without_scipy_uses_the_pure_erf(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from anynn import special
+
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    assert special.special_functions_for(xp) == (special.erf, special.erfc)
