@@ -18,7 +18,7 @@ def gradcheck(
     y: Any,
     *,
     loss: str | losses.Loss = "mse",
-    epsilon: float = 1e-6,
+    epsilon: float = 1e-5,
 ) -> float:
     """Compare analytic gradients with central differences, in float64.
 
