@@ -146,7 +146,9 @@ class Backend:
         The device arrays are created on.
     """
 
-    def __init__(self, spec: str | ModuleType = "numpy", dtype: Any = "float32") -> None:
+    def __init__(self, spec: str | ModuleType | Backend = "numpy", dtype: Any = "float32") -> None:
+        self.name: str
+        self.xp: ModuleType
         if isinstance(spec, Backend):
             spec = spec.name if spec.name in BACKEND_NAMES else spec.xp
         if isinstance(spec, str):

@@ -31,7 +31,7 @@ class Parameter:
 
     def __init__(self, value: Array, name: str = "") -> None:
         self.value = value
-        self.grad: Array | None = None
+        self.grad: Array = None  # set by the backward pass
         self.name = name
 
     def __repr__(self) -> str:
@@ -204,7 +204,7 @@ class Dense:
         # A Jacobian per sample: dL/dz_j = sum_k dL/da_k * da_k/dz_j.
         return (grad_output[..., None, :] @ derivative)[..., 0, :]
 
-    def backward(self, delta: Array, need_input_grad: bool = True) -> Array | None:
+    def backward(self, delta: Array, need_input_grad: bool = True) -> Array:
         """Backpropagate ``delta = dL/dz``: store dW and db, return ``dL/dx``.
 
         Parameters

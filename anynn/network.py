@@ -554,7 +554,7 @@ class Network:
             self.inputs,
             [
                 LayerSpecNBF(spec.length, spec.bias, layer.activation)
-                for spec, layer in zip(self.specs, self.layers)
+                for spec, layer in zip(self.specs, self.layers, strict=True)
             ],
             backend=target,
             dtype=target.dtype_name,
@@ -563,7 +563,7 @@ class Network:
         clone.dropout = list(self.dropout)
         clone.rng = np.random.default_rng()
         clone.rng.bit_generator.state = self.rng.bit_generator.state
-        for mine, theirs in zip(self.layers, clone.layers):
+        for mine, theirs in zip(self.layers, clone.layers, strict=True):
             host = mine.host_parameters()
             theirs.weights = host["weight"]
             if "bias" in host:

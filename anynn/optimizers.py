@@ -184,7 +184,7 @@ class Optimizer:
         ):
             raise AnynnValueError("optimizer state: arrays must map names to NumPy arrays")
         schedule = state.get("schedule")
-        lr = schedule_from_config(schedule) if schedule is not None else state.get("lr")
+        lr: Any = schedule_from_config(schedule) if schedule is not None else state.get("lr")
         hyper = {key: state.get(key, value) for key, value in self.config().items()}
         type(self).__init__(self, lr=lr, **hyper)  # validates, and clears the old state
         self.iterations = iterations

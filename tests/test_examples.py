@@ -66,4 +66,14 @@ def test_xor_saves_only_when_asked(tmp_path: Path) -> None:
 
 def test_every_example_is_covered() -> None:
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
-    assert scripts == set(EXPECTED) | {"gpu_compare.py"}
+    assert scripts == set(EXPECTED) | {"gpu_compare.py", "digits.py"}
+
+
+def test_digits_comparison_prints_the_table_and_saves_curves(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    curves = tmp_path / "curves.png"
+    result = run_example("digits.py", "--quick", "--plot", str(curves))
+    assert result.returncode == 0, result.stderr
+    assert "anynn" in result.stdout and "MLPClassifier" in result.stdout, result.stdout
+    assert curves.is_file() and curves.stat().st_size > 0
