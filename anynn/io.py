@@ -8,6 +8,11 @@ optimizer state); ``__metadata__`` holds ``format`` (``"anynn"``), ``format_vers
 description holds the architecture, the dtype, a SHA-256 digest of every tensor and,
 optionally, the training state (optimizer, history, RNG state).
 
+A layer's ``dropout`` rate (a float in [0, 1), see :mod:`anynn.dropout`) is stored only
+where it is non-zero; a layer without the key has none. Version 1 files written before
+dropout existed therefore load unchanged, and a reader that does not know the key rejects
+a file that uses dropout instead of silently training without it.
+
 Loading executes nothing from the file: activations are JSON expression trees decoded by
 a whitelist (:mod:`anynn.exprtree`) or built-in names; every check (sizes, offsets,
 shapes, dtypes, digests, versions) runs before anything is built, and every failure is
@@ -39,7 +44,6 @@ from .errors import (
     AnynnValueError,
     ModelFileError,
 )
-from .specs import LayerSpecNBF
 
 if TYPE_CHECKING:
     from .network import Network
@@ -71,6 +75,8 @@ _DTYPE_CODE = {"float32": "F32", "float64": "F64"}
 _METADATA_KEYS = {"format", "format_version", "model", "model_sha256"}
 _MODEL_KEYS = {"inputs", "dtype", "seed", "layers", "tensors", "training"}
 _TRAINING_KEYS = {"optimizer", "history", "rng"}
+_LAYER_KEYS = {"length", "bias", "activation"}
+_DROPOUT_KEY = "dropout"
 _TENSOR_TAG, _FLOAT_TAG = "__tensor__", "__float__"
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _RNG_BIT_GENERATORS = {
@@ -105,11 +111,12 @@ def save(net: Network, path: Any, include_optimizer: bool = False) -> None:
     target = _check_path(path)
     tensors: dict[str, np.ndarray] = {}
     layers = []
-    for i, layer in enumerate(net.layers):
-        layers.append(
-            {"length": layer.n_out, "bias": layer.has_bias,
-             "activation": encode_activation(layer.activation, i)}
-        )
+    for i, (layer, rate) in enumerate(zip(net.layers, net.dropout, strict=True)):
+        description = {"length": layer.n_out, "bias": layer.has_bias,
+                       "activation": encode_activation(layer.activation, i)}
+        if rate:
+            description[_DROPOUT_KEY] = float(rate)
+        layers.append(description)
         for short, host in layer.host_parameters().items():
             tensors[f"layers.{i}.{short}"] = _little_endian(host)
     training = _training_state(net, tensors) if include_optimizer else None
@@ -476,11 +483,18 @@ def _check_model(path: str, model: Any) -> dict[str, Any]:
         raise _bad(path, f"layers must be a list of 1 to {MAX_LAYERS} layers")
     for i, layer in enumerate(layers):
         where = f"{path}: layers[{i}]"
-        layer = _mapping(layer, where, {"length", "bias", "activation"})
+        layer = _mapping(layer, where)
+        if not _LAYER_KEYS <= set(layer) <= _LAYER_KEYS | {_DROPOUT_KEY}:
+            raise ModelFileError(
+                f"{where} must have the keys {sorted(_LAYER_KEYS)} and optionally "
+                f"{_DROPOUT_KEY!r}; got {sorted(layer)[:20]}"
+            )
         _int(layer["length"], f"{where} length", 1, MAX_WIDTH)
         if not isinstance(layer["bias"], bool):
             raise ModelFileError(f"{where}: bias must be true or false")
         _check_activation(layer["activation"], where)
+        if _dropout(layer, where) and i == len(layers) - 1:
+            raise ModelFileError(f"{where}: the output layer cannot take dropout")
     digests = _mapping(model["tensors"], f"{path}: tensors")
     for name, digest in digests.items():
         if not isinstance(digest, str) or len(digest) != 64:
@@ -488,6 +502,14 @@ def _check_model(path: str, model: Any) -> dict[str, Any]:
     if model["training"] is not None:
         _mapping(model["training"], f"{path}: training", _TRAINING_KEYS)
     return model
+
+
+def _dropout(layer: dict[str, Any], where: str) -> float:
+    """The layer's checked dropout rate: a float in [0, 1), 0.0 where the key is absent."""
+    rate = layer.get(_DROPOUT_KEY, 0.0)
+    if not isinstance(rate, float) or not 0.0 <= rate < 1.0:
+        raise ModelFileError(f"{where}: dropout must be a float in [0, 1); got {rate!r:.40}")
+    return rate
 
 
 def _check_activation(spec: Any, where: str) -> None:
@@ -677,7 +699,8 @@ def load(path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
         key = json.dumps(layer["activation"], sort_keys=True)
         if key not in cache:
             cache[key] = decode_activation(layer["activation"], i)
-        specs.append(LayerSpecNBF(layer["length"], layer["bias"], cache[key]))
+        specs.append({"length": layer["length"], "bias": layer["bias"], "fn": cache[key],
+                      "dropout": _dropout(layer, f"layers[{i}]")})
     if dtype is None:
         target = target.with_dtype(model["dtype"])
     try:
@@ -703,7 +726,8 @@ def inspect(path: Any) -> dict[str, Any]:
     -------
     dict
         ``format_version``, ``inputs``, ``outputs``, ``dtype``, ``layers`` (each with
-        ``length``, ``bias`` and ``activation`` as text), ``n_parameters``, ``seed``,
+        ``length``, ``bias``, ``activation`` as text and ``dropout``, its rate or 0.0),
+        ``n_parameters``, ``seed``,
         ``optimizer`` (its name, or None) and ``epochs`` (recorded history length).
     """
     file = read(path)
@@ -711,7 +735,8 @@ def inspect(path: Any) -> dict[str, Any]:
     layers = []
     for i, layer in enumerate(model["layers"]):
         label = decode_activation(layer["activation"], i).name
-        layers.append({"length": layer["length"], "bias": layer["bias"], "activation": label})
+        layers.append({"length": layer["length"], "bias": layer["bias"], "activation": label,
+                       "dropout": _dropout(layer, f"layers[{i}]")})
     optimizer = history = None
     if model["training"] is not None:
         _, optimizer, history = _decode_training(file, Backend("numpy", model["dtype"]))

@@ -91,6 +91,42 @@ def test_load_converts_dtype_and_file_is_standard_safetensors(tmp_path: Path) ->
     np.testing.assert_allclose(predictions(loaded), predictions(net), rtol=1e-5, atol=1e-6)
 
 
+def dropout_net(backend: str = "numpy", dtype: str = "float32") -> nn.Network:
+    """Dropout both ways: an ``nn.Dropout`` entry and a dict spec's ``dropout`` key."""
+    layers = [(4, True, "tanh"), nn.Dropout(0.25), {"length": 3, "fn": "relu", "dropout": 0.5},
+              (1, True, "sigmoid")]
+    return nn.Network(2, layers, backend=backend, dtype=dtype, seed=2)
+
+
+def _model_description(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+    return json.loads(header["__metadata__"]["model"])
+
+
+def test_round_trip_with_dropout(backend: str, tmp_path: Path) -> None:
+    net = dropout_net(backend)
+    assert net.dropout == [0.25, 0.5, 0.0]
+    path = tmp_path / "m.anynn"
+    net.save(path)
+    assert [layer.get("dropout") for layer in _model_description(path)["layers"]] == [
+        0.25, 0.5, None  # stored only where non-zero
+    ]
+    for target in (backend, "numpy"):
+        loaded = nn.load(path, backend=target)
+        assert loaded.dropout == [0.25, 0.5, 0.0]
+        assert_same_model(net, loaded, tol=0.0 if target == backend else 1e-6)
+    assert [layer["dropout"] for layer in io.inspect(path)["layers"]] == [0.25, 0.5, 0.0]
+
+
+def test_file_without_dropout_key_loads_with_no_dropout(tmp_path: Path) -> None:
+    path = tmp_path / "m.anynn"
+    small_net().save(path)  # no dropout: the layer descriptions are those of before dropout
+    assert all(set(layer) == {"length", "bias", "activation"}
+               for layer in _model_description(path)["layers"])
+    assert nn.load(path).dropout == [0.0, 0.0]
+
+
 def test_pair_activation_cannot_be_saved(tmp_path: Path) -> None:
     pair = (activations.softmax_function, activations.softmax_jacobian)
     net = nn.Network(2, [(3, True, "tanh"), (2, True, pair)], seed=0)
@@ -170,9 +206,11 @@ def _fit(net: nn.Network, epochs: int, optimizer: Any) -> None:
     net.fit(X, y, epochs=epochs, batch_size=8, optimizer=optimizer, loss="bce", verbose=0, **lr)
 
 
-def _resume_matches(make_optimizer: Any, tmp_path: Path) -> nn.Network:
+def _resume_matches(
+    make_optimizer: Any, tmp_path: Path, layers: Any = ((4, True, "tanh"), (1, True, "sigmoid"))
+) -> nn.Network:
     def fresh() -> nn.Network:
-        return nn.Network(2, [(4, True, "tanh"), (1, True, "sigmoid")], dtype="float64", seed=5)
+        return nn.Network(2, list(layers), dtype="float64", seed=5)
 
     reference = fresh()
     _fit(reference, 4, make_optimizer())
@@ -199,6 +237,12 @@ def test_resume_with_adam_equals_uninterrupted_training(tmp_path: Path) -> None:
     resumed = _resume_matches(lambda: adam(lr=0.05), tmp_path)
     assert isinstance(resumed.optimizer, adam)
     assert io.inspect(tmp_path / "m.anynn")["optimizer"] == "adam"
+
+
+def test_resume_with_dropout_equals_uninterrupted_training(tmp_path: Path) -> None:
+    layers = ((6, True, "tanh"), nn.Dropout(0.3), (1, True, "sigmoid"))
+    resumed = _resume_matches(lambda: "sgd", tmp_path, layers)  # masks come from net.rng
+    assert resumed.dropout == [0.3, 0.0]
 
 
 def test_training_state_round_trip(tmp_path: Path) -> None:
@@ -375,6 +419,16 @@ HOSTILE_EDITS = {
     "extra_key": (lambda m: m.update(code="print(1)"), "keys"),
     "bias_not_bool": (lambda m: m["layers"][0].update(bias=1), "bias"),
     "not_an_object": (lambda m: m.clear() or m.update(x=1), "keys"),
+    "dropout_negative": (lambda m: m["layers"][0].update(dropout=-0.1), "dropout"),
+    "dropout_one": (lambda m: m["layers"][0].update(dropout=1.0), "dropout"),
+    "dropout_above_one": (lambda m: m["layers"][0].update(dropout=1e300), "dropout"),
+    "dropout_nan": (lambda m: m["layers"][0].update(dropout=float("nan")), "NaN"),
+    "dropout_string": (lambda m: m["layers"][0].update(dropout="0.5"), "dropout"),
+    "dropout_bool": (lambda m: m["layers"][0].update(dropout=True), "dropout"),
+    "dropout_list": (lambda m: m["layers"][0].update(dropout=[0.1, 0.2]), "dropout"),
+    "dropout_object": (lambda m: m["layers"][0].update(dropout={"rate": 0.1}), "dropout"),
+    "dropout_on_output": (lambda m: m["layers"][1].update(dropout=0.5), "output layer"),
+    "dropout_misspelt": (lambda m: m["layers"][0].update(drop_out=0.5), "keys"),
     "bad_rng": (
         lambda m: m.update(training={"optimizer": None, "history": None, "rng": {"a": 1}}),
         "bit generator",
