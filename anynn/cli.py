@@ -64,7 +64,8 @@ def info(path: str) -> int:
     print(f"inputs: {described['inputs']}")
     for i, layer in enumerate(described["layers"]):
         bias = "bias" if layer["bias"] else "no bias"
-        print(f"layer {i}: {layer['length']} units, {bias}, activation {layer['activation']}")
+        drop = f", dropout {layer['dropout']}" if layer.get("dropout") else ""
+        print(f"layer {i}: {layer['length']} units, {bias}, activation {layer['activation']}{drop}")
     print(f"outputs: {described['outputs']}")
     print(f"dtype: {described['dtype']}")
     print(f"parameters: {described['n_parameters']}")
