@@ -128,13 +128,13 @@ class Activation:
         """Evaluate ``f(z)``; the namespace is taken from ``z``."""
         if self.pair is not None:
             return self.pair[0](z)
-        return self.compiled(array_namespace(z)).f(z)
+        return self.compiled(namespace_of(z)).f(z)
 
     def derivative(self, z: Array) -> Array:
         """Evaluate ``f'(z)`` (elementwise, or the Jacobian for a pair that returns one)."""
         if self.pair is not None:
             return self.pair[1](z)
-        return self.compiled(array_namespace(z)).df(z)
+        return self.compiled(namespace_of(z)).df(z)
 
 
 class ActivationFamily(Activation):
@@ -233,16 +233,27 @@ class ActivationFamily(Activation):
 
 
 # -- softmax (non-elementwise) ----------------------------------------------------------
+_NAMESPACES: dict[type, Any] = {}
+
+
+def namespace_of(z: Array) -> Any:
+    """``array_namespace(z)``, cached per array type for per-step callers."""
+    xp = _NAMESPACES.get(type(z))
+    if xp is None:
+        xp = _NAMESPACES[type(z)] = array_namespace(z)
+    return xp
+
+
 def softmax_function(z: Array) -> Array:
     """Row-wise softmax, shifted by the row maximum so it never overflows."""
-    xp = array_namespace(z)
+    xp = namespace_of(z)
     shifted = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
     return shifted / xp.sum(shifted, axis=-1, keepdims=True)
 
 
 def softmax_jacobian(z: Array) -> Array:
     """Per-sample Jacobian of softmax: ``diag(s) - s s^T``, shape ``z.shape + (k,)``."""
-    xp = array_namespace(z)
+    xp = namespace_of(z)
     s = softmax_function(z)
     k = z.shape[-1]
     eye = xp.eye(k, dtype=z.dtype, device=z.device)

@@ -48,6 +48,10 @@ def available_backends() -> list[str]:
 def _namespace_for(name: str) -> ModuleType:
     """Import the Array API namespace of a named backend (cached)."""
     if name == "numpy":
+        # NumPy >= 2.1 implements the standard itself (fewer wrapper calls per step);
+        # older releases go through array-api-compat.
+        if np.lib.NumpyVersion(np.__version__) >= "2.1.0":
+            return np
         return importlib.import_module("array_api_compat.numpy")
     if name == "array_api_strict":
         try:

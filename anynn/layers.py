@@ -217,12 +217,15 @@ class Dense:
         x = self._input
         if x is None:
             raise AnynnValueError("backward() called before forward_train()")
+        xp = self.backend.xp
         if x.shape[0] == 1:  # an outer product: a broadcast multiply beats a (n,1)@(1,m) GEMM
             self.weight.grad = x.mT * delta
+            if self.bias is not None:  # the sum over one sample is a reshape (a view)
+                self.bias.grad = xp.reshape(delta, (self.n_out,))
         else:
             self.weight.grad = x.mT @ delta
-        if self.bias is not None:
-            self.bias.grad = self.backend.xp.sum(delta, axis=0)
+            if self.bias is not None:
+                self.bias.grad = xp.sum(delta, axis=0)
         return delta @ self.weight.value.mT if need_input_grad else None
 
     def clear(self) -> None:

@@ -10,7 +10,8 @@ Three cases (issue 2):
 
 Targets: case 1 no slower than PyTorch (ratio <= 1); cases 2 and 3 at most half of
 PyTorch's time (ratio <= 0.5). Only ratios are reported: absolute times on a shared
-machine mean little. Each timing is the best of ``--repeats`` runs.
+machine mean little. Each timing is the best of ``--repeats`` runs, the candidates
+timed in alternation.
 
 Usage: ``python benchmarks/bench_train.py [--quick] [--repeats N]``
 """
@@ -28,15 +29,20 @@ import anynn
 SIZES = (784, 256, 128, 10)
 
 
-def best_time(run: Callable[[], object], repeats: int) -> float:
-    """Best wall time of ``repeats`` calls of ``run`` (after one warm-up call)."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_times(runs: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Best wall time of each of ``runs``, timed in alternation after one warm-up each.
+
+    Interleaving the candidates spreads a noisy machine's slow spells evenly over them.
+    """
+    for run in runs:
         run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = [float("inf")] * len(runs)
+    for _ in range(repeats):
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            run()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def mnist_like(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +144,7 @@ def report(name: str, ours: float, reference: float, target: float | None) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     n = 6_000 if args.quick else 60_000
     single_steps = 200 if args.quick else 2_000
@@ -154,34 +160,40 @@ def main() -> None:
 
     X, y = mnist_like(n)
     net = anynn_mnist_net()
-    ours = best_time(lambda: net.fit(X, y, epochs=1, lr=0.01, batch_size=128, loss="cce"), repeats)
-    floor = best_time(matmul_floor(X, 128), repeats)
-    print(f"case 1: one epoch, {n} samples, 784-256-128-10, batch 128")
-    report("anynn / bare matmuls (floor)", ours, floor, None)
+    runs = [lambda: net.fit(X, y, epochs=1, lr=0.01, batch_size=128, loss="cce")]
+    runs.append(matmul_floor(X, 128))
     if torch is not None:
-        report("anynn / PyTorch", ours, best_time(torch_mnist(X, y, 128, None), repeats), 1.0)
+        runs.append(torch_mnist(X, y, 128, None))
+    times = best_times(runs, repeats)
+    print(f"case 1: one epoch, {n} samples, 784-256-128-10, batch 128")
+    report("anynn / bare matmuls (floor)", times[0], times[1], None)
+    if torch is not None:
+        report("anynn / PyTorch", times[0], times[2], 1.0)
 
     X1, y1 = X[:single_steps], y[:single_steps]
-    net = anynn_mnist_net()
-    ours = best_time(lambda: net.fit(X1, y1, epochs=1, lr=0.01, batch_size=1, loss="cce"), repeats)
-    print(f"case 2: {single_steps} single-sample steps, 784-256-128-10")
-    report("anynn / bare matmuls (floor)", ours, best_time(matmul_floor(X1, 1), repeats), None)
+    net1 = anynn_mnist_net()
+    runs = [lambda: net1.fit(X1, y1, epochs=1, lr=0.01, batch_size=1, loss="cce")]
+    runs.append(matmul_floor(X1, 1))
     if torch is not None:
-        reference = best_time(torch_mnist(X1, y1, 1, single_steps), repeats)
-        report("anynn / PyTorch", ours, reference, 0.5)
+        runs.append(torch_mnist(X1, y1, 1, single_steps))
+    times = best_times(runs, repeats)
+    print(f"case 2: {single_steps} single-sample steps, 784-256-128-10")
+    report("anynn / bare matmuls (floor)", times[0], times[1], None)
+    if torch is not None:
+        report("anynn / PyTorch", times[0], times[2], 0.5)
 
     Xx = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     yx = np.array([[0], [1], [1], [0]], dtype=np.float32)
     xor = anynn.Network(2, [(4, True, "tanh"), (1, True, "sigmoid")], seed=0)
-    ours = best_time(
-        lambda: xor.fit(Xx, yx, epochs=xor_epochs, lr=0.5, batch_size=4, shuffle=False), repeats
-    )
+    runs = [lambda: xor.fit(Xx, yx, epochs=xor_epochs, lr=0.5, batch_size=4, shuffle=False)]
+    if torch is not None:
+        runs.append(torch_xor(xor_epochs))
+    times = best_times(runs, repeats)
     print(f"case 3: XOR 2-4-1, {xor_epochs} full-batch epochs")
     if torch is not None:
-        report("anynn / PyTorch", ours, best_time(torch_xor(xor_epochs), repeats), 0.5)
+        report("anynn / PyTorch", times[0], times[1], 0.5)
     else:
-        print(f"  anynn: {ours / xor_epochs * 1e6:.1f} us per epoch (no reference)")
-
+        print(f"  anynn: {times[0] / xor_epochs * 1e6:.1f} us per epoch (no reference)")
 
 if __name__ == "__main__":
     main()
