@@ -30,6 +30,7 @@ import sympy
 from array_api_compat import array_namespace
 from sympy.codegen.cfunctions import expm1
 
+from .backend import overflow_allowed
 from .errors import ActivationError
 from .stability import Y, stable_form
 from .symbolic import CompiledExpression, Form, compile_form, differentiate
@@ -128,13 +129,17 @@ class Activation:
         """Evaluate ``f(z)``; the namespace is taken from ``z``."""
         if self.pair is not None:
             return self.pair[0](z)
-        return self.compiled(namespace_of(z)).f(z)
+        xp = namespace_of(z)
+        with overflow_allowed(xp):
+            return self.compiled(xp).f(z)
 
     def derivative(self, z: Array) -> Array:
         """Evaluate ``f'(z)`` (elementwise, or the Jacobian for a pair that returns one)."""
         if self.pair is not None:
             return self.pair[1](z)
-        return self.compiled(namespace_of(z)).df(z)
+        xp = namespace_of(z)
+        with overflow_allowed(xp):
+            return self.compiled(xp).df(z)
 
 
 class ActivationFamily(Activation):

@@ -150,7 +150,8 @@ class Network:
         """
         X_dev = inputs_to_device(X, self.inputs, self.backend)
         one_sample = is_single_sample(X)
-        out = self.forward(X_dev)
+        with self.backend.overflow_allowed():
+            out = self.forward(X_dev)
         return out[0, ...] if one_sample else out
 
     __call__ = predict
@@ -521,7 +522,8 @@ class Network:
         loss_obj = losses.get(loss)
         metric_objs = metrics_module.get_list(metrics)
         data = self._dataset(X, y, loss_obj, sample_weight, None, "", on_device="auto")
-        result = evaluate_dataset(self, data, loss_obj, metric_objs)
+        with self.backend.overflow_allowed():
+            result = evaluate_dataset(self, data, loss_obj, metric_objs)
         return result if metrics is not None else result["loss"]
 
     def output_and_loss(

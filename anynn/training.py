@@ -173,7 +173,7 @@ class Trainer:
             cb.on_train_begin(begin)
         flag = _Interrupt()
         try:
-            with _deferred_sigint(flag):
+            with _deferred_sigint(flag), net.backend.overflow_allowed():
                 for epoch in range(first, first + epochs):
                     for cb in self.callbacks:
                         cb.on_epoch_begin(epoch, {})
