@@ -12,6 +12,7 @@ Saving: :meth:`Optimizer.state_dict` returns JSON-able scalars plus host NumPy a
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -127,8 +128,13 @@ class Optimizer:
         self._state, self._bound, self._pending = {}, [], {}
 
     def config(self) -> dict[str, Any]:
-        """The hyperparameters as keyword arguments of the constructor (lr excluded)."""
-        return {"weight_decay": self.weight_decay}
+        """The hyperparameters as keyword arguments of the constructor (lr excluded).
+
+        Each constructor argument is stored under its own name, so the config is read
+        from the signature.
+        """
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name not in ("self", "lr")}
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer as JSON-able scalars plus host arrays.
@@ -235,13 +241,6 @@ class SGD(Optimizer):
         self.slots = ("momentum_buffer",) if self.momentum else ()
         super().__init__(lr, weight_decay)
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "momentum": self.momentum,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
-
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         wd, mu = self.weight_decay, self.momentum
         if not mu:
@@ -275,14 +274,6 @@ class Adam(Optimizer):
         self.beta2 = check_number(beta2, "beta2", allow_low=True, high=1.0, allow_high=False)
         self.eps = check_number(eps, "eps", allow_low=True)
         super().__init__(lr, weight_decay)
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-        }
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
@@ -346,14 +337,6 @@ class RMSprop(Optimizer):
         )
         self.slots = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
         super().__init__(lr, weight_decay)
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "rho": self.rho,
-            "eps": self.eps,
-            "momentum": self.momentum,
-            "weight_decay": self.weight_decay,
-        }
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         rho, eps, mu, wd = self.rho, self.eps, self.momentum, self.weight_decay
