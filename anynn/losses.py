@@ -13,6 +13,7 @@ import numpy as np
 
 from .activations import Activation
 from .errors import AnynnValueError
+from .registry import resolve
 
 Array = Any
 
@@ -213,13 +214,5 @@ def get(spec: str | Loss) -> Loss:
     AnynnValueError
         For an unknown name.
     """
-    if isinstance(spec, Loss):
-        return spec
-    if isinstance(spec, str):
-        key = _ALIASES.get(spec.lower(), spec.lower())
-        if key in LOSSES:
-            return LOSSES[key]()
-    raise AnynnValueError(
-        f"unknown loss {spec!r}; expected one of {', '.join(LOSSES)} or a Loss object"
-    )
+    return resolve(spec, kind="loss", base=Loss, registry=LOSSES, aliases=_ALIASES)
 

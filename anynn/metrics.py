@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import AnynnTypeError, AnynnValueError
+from .registry import resolve
 
 Array = Any
 
@@ -79,15 +80,7 @@ def get(spec: str | Metric) -> Metric:
     AnynnValueError
         For an unknown name.
     """
-    if isinstance(spec, Metric):
-        return spec
-    if isinstance(spec, str):
-        key = _ALIASES.get(spec.lower(), spec.lower())
-        if key in METRICS:
-            return METRICS[key]()
-    raise AnynnValueError(
-        f"unknown metric {spec!r}; expected one of {', '.join(METRICS)} or a Metric object"
-    )
+    return resolve(spec, kind="metric", base=Metric, registry=METRICS, aliases=_ALIASES)
 
 
 def get_list(specs: Any) -> list[Metric]:
