@@ -245,5 +245,19 @@ def cupy_kernels(form: Form, dtype: str) -> CupyKernels:
     kernels = CupyKernels(
         forward=forward, backward=backward, uses_output=form.df_from_output is not None
     )
+    _compile_now(kernels, dtype)
     _KERNELS[key] = kernels
     return kernels
+
+
+def _compile_now(kernels: CupyKernels, dtype: str) -> None:
+    """Run each kernel once on one element, so compile errors surface here.
+
+    CuPy compiles an ElementwiseKernel on its first call; doing it at construction lets
+    the caller fall back to the standard path instead of failing mid-training.
+    """
+    import cupy
+
+    one = cupy.ones((1,), dtype=dtype)
+    kernels.backward(one, one, kernels.forward(one))
+    cupy.cuda.get_current_stream().synchronize()
