@@ -156,7 +156,7 @@ class EarlyStopping(Callback):
                 ]
             return
         self._wait += 1
-        if self._wait > self.patience:
+        if self._wait >= self.patience:  # Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             self.network.stop_training = True
 

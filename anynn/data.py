@@ -9,6 +9,7 @@ values in the same order, so the results are identical.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -95,13 +96,13 @@ def sample_weights(
                 )
             if (
                 isinstance(value, bool)
-                or not isinstance(value, (int, float))
+                or not isinstance(value, numbers.Real)
                 or not (np.isfinite(value) and value >= 0)
             ):
                 raise AnynnValueError(
                     f"class_weight[{key}] must be a finite number >= 0; got {value!r}"
                 )
-            table[key] = value
+            table[key] = float(value)
         labels = (Y[:, 0] >= 0.5).astype(np.int64) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
         by_class = table[labels]
         weights = by_class if weights is None else weights * by_class
@@ -227,6 +228,6 @@ def make_dataset(
 
 def check_on_device(value: Any) -> bool | str:
     """Validate ``data_on_device``: ``"auto"``, True or False."""
-    if value == "auto" and isinstance(value, str) or isinstance(value, bool):
+    if (isinstance(value, str) and value == "auto") or isinstance(value, bool):
         return value
     raise AnynnValueError(f"data_on_device must be 'auto', True or False; got {value!r}")

@@ -10,6 +10,7 @@ import numpy as np
 from .activations import Activation
 from .backend import Backend, to_numpy
 from .errors import AnynnValueError
+from .validation import check_finite, host_array
 
 Array = Any
 
@@ -132,12 +133,12 @@ class Dense:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
 
     def _converted(self, value: Any, shape: tuple[int, ...], what: str) -> Array:
-        array = self.backend.asarray(value)
-        if tuple(array.shape) != shape:
-            raise AnynnValueError(
-                f"{what} must have shape {shape}; got {tuple(array.shape)}"
-            )
-        return array
+        """A private, validated copy of ``value`` (training updates parameters in place)."""
+        host = host_array(value, what)
+        if tuple(host.shape) != shape:
+            raise AnynnValueError(f"{what} must have shape {shape}; got {tuple(host.shape)}")
+        check_finite(host, what)
+        return self.backend.xp.asarray(self.backend.asarray(host), copy=True)
 
     @property
     def weights(self) -> Array:

@@ -160,6 +160,13 @@ class CategoricalCrossEntropy(Loss):
                 f"cce targets ({what}) must be one-hot or probabilities in [0, 1]; got "
                 f"values in [{np.min(y)}, {np.max(y)}]"
             )
+        row_sums = np.sum(y, axis=1)
+        off = np.flatnonzero(np.abs(row_sums - 1.0) > 1e-6)
+        if off.size:  # the fused softmax delta (a - y) / n assumes distributions
+            raise AnynnValueError(
+                f"cce targets ({what}) must be distributions whose rows sum to 1; row "
+                f"{int(off[0])} sums to {row_sums[off[0]]}"
+            )
         return y
 
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:

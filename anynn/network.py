@@ -426,11 +426,17 @@ class Network:
                 )
             sw = None if sample_weight is None else np.asarray(sample_weight)
             train = make(
-                X[:cut], y[:cut], loss, None if sw is None else sw[:cut], class_weight, "", **common
+                X[:cut, ...],
+                y[:cut, ...],
+                loss,
+                None if sw is None else sw[:cut],
+                class_weight,
+                "",
+                **common,
             )
             val = make(
-                X[cut:],
-                y[cut:],
+                X[cut:, ...],
+                y[cut:, ...],
                 loss,
                 None if sw is None else sw[cut:],
                 class_weight,

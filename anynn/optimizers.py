@@ -74,8 +74,26 @@ class Optimizer:
             self._lr = check_number(value, "lr")
 
     def current_lr(self) -> float:
-        """The learning rate of the next step."""
-        return self._lr if self._schedule is None else float(self._schedule(self.iterations))
+        """The learning rate of the next step (a schedule's value is checked).
+
+        Raises
+        ------
+        AnynnValueError
+            If the schedule returns something other than a finite number >= 0.
+        """
+        if self._schedule is None:
+            return self._lr
+        value = self._schedule(self.iterations)
+        try:
+            lr = float(value)
+        except (TypeError, ValueError):
+            lr = math.nan
+        if not (math.isfinite(lr) and lr >= 0.0):
+            raise AnynnValueError(
+                f"the learning-rate schedule returned {value!r} at step {self.iterations}; "
+                "it must return a finite number >= 0"
+            )
+        return lr
 
     # -- state ----------------------------------------------------------------------
     def prepare(self, params: Sequence[Parameter], backend: Backend | None = None) -> None:
@@ -202,8 +220,7 @@ class Optimizer:
         """Apply one update to every parameter from its ``grad``."""
         if len(self._bound) != len(params):
             self.prepare(params)
-        lr = self._lr if self._schedule is None else float(self._schedule(self.iterations))
-        self._update(params, lr)
+        self._update(params, self.current_lr())
         self.iterations += 1
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:

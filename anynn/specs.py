@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -29,13 +30,13 @@ _SPEC_KEYS = {"length", "bias", "fn", "activation", "dropout"}
 
 
 def _check_length(length: Any, index: int) -> int:
-    if isinstance(length, bool) or not isinstance(length, int):
+    if isinstance(length, bool) or not isinstance(length, numbers.Integral):
         raise AnynnTypeError(
             f"layers[{index}]: length must be an int; got {type(length).__name__}: {length!r}"
         )
     if length < 1:
         raise AnynnValueError(f"layers[{index}]: length must be >= 1; got {length}")
-    return length
+    return int(length)
 
 
 def _check_bias(bias: Any, index: int) -> bool:
@@ -83,7 +84,7 @@ def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
             )
         fn = spec[2] if len(spec) == 3 else default_fn
         return LayerSpecNBF(_check_length(spec[0], index), _check_bias(spec[1], index), fn)
-    if isinstance(spec, int) and not isinstance(spec, bool):
+    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
         return LayerSpecNBF(_check_length(spec, index), True, default_fn)
     raise AnynnTypeError(
         f"layers[{index}]: a layer spec must be an int, a tuple, LayerSpecNB, LayerSpecNBF "

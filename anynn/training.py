@@ -84,6 +84,15 @@ def evaluate_dataset(
     return result
 
 
+def all_finite(xp: Any, arrays: list[Array]) -> bool:
+    """Whether every element of every array is finite (one host read)."""
+    checks = [xp.all(xp.isfinite(a)) for a in arrays]
+    combined = checks[0]
+    for check in checks[1:]:
+        combined = xp.logical_and(combined, check)
+    return bool(combined)
+
+
 class Trainer:
     """One ``fit``: a network, its data and the collaborators of the training step.
 
@@ -244,7 +253,7 @@ class Trainer:
             )
             net.stop_training = True
             return None
-        epoch_loss = self._mean_loss(values, n, epoch, first_step, snapshot, params)
+        epoch_loss = self._mean_loss(values, epoch, first_step, params)
         logs = {"loss": epoch_loss}
         for metric, total in zip(metrics, metric_sums, strict=True):
             logs[metric.name] = float(total) / n
@@ -253,37 +262,36 @@ class Trainer:
         return logs
 
     def _mean_loss(
-        self,
-        values: list[Array],
-        n: int,
-        epoch: int,
-        first_step: int,
-        snapshot: list[Array],
-        params: list[Any],
+        self, values: list[Array], epoch: int, first_step: int, params: list[Any]
     ) -> float:
-        """The epoch's mean loss (one sync); roll back and raise if it is not finite."""
+        """The epoch's mean loss; roll back and raise if it or the weights are not finite.
+
+        Two reads per epoch: the loss, and whether every parameter is finite after the
+        last update (whose loss is only seen in the next epoch).
+        """
         xp = self.net.backend.xp
-        del snapshot  # kept in self._snapshots
         if len(values) == 1:
             stacked = values[0]
             total = float(values[0])
-            seen = self.sizes[0]
         else:
             stacked = xp.stack(values)
             sizes = self.sizes[: len(values)]
-            seen = sum(sizes)
-            total = float(xp.sum(stacked * self.net.backend.asarray(sizes)))
-            total = total / seen
+            total = float(xp.sum(stacked * self.net.backend.asarray(sizes))) / sum(sizes)
         if math.isfinite(total):
-            return total
-        finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
-        step = first_step + int(np.argmin(finite))
+            if all_finite(xp, [p.value for p in params]):
+                return total
+            step = first_step + len(values) - 1
+            cause = f"the weights became non-finite in the update of step {step}"
+        else:
+            finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
+            step = first_step + int(np.argmin(finite))
+            cause = f"the loss became {total} at step {step}"
         restored = self._restore_finite(params)
         self.optimizer.reset()
         raise TrainingDiverged(
-            f"training diverged: the loss became {total} at step {step} of epoch {epoch}; "
-            f"the weights were restored to {restored} and the optimizer state was reset. "
-            "Lower the learning rate, clip the gradients (clip_norm=) or scale the inputs.",
+            f"training diverged: {cause} of epoch {epoch}; the weights were restored to "
+            f"{restored} and the optimizer state was reset. Lower the learning rate, clip "
+            "the gradients (clip_norm=) or scale the inputs.",
             epoch=epoch,
             step=step,
         )
@@ -296,7 +304,7 @@ class Trainer:
             if saved is None:
                 continue
             epoch, arrays = saved
-            if all(bool(xp.all(xp.isfinite(a))) for a in arrays):
+            if all_finite(xp, arrays):
                 for p, value in zip(params, arrays, strict=True):
                     p.value = value
                 return f"their state at the start of epoch {epoch}"

@@ -1,0 +1,94 @@
+"""Shared arrays, late divergence and edge-case inputs found in review."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import anynn as nn
+from anynn import to_numpy
+
+
+def regression(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.default_rng(seed).normal(size=(n, 2))
+    return X, X.sum(axis=1)
+
+
+def small(backend: str, **kwargs: object) -> nn.Network:
+    return nn.Network(2, [(4, True, "tanh"), (1, True, "identity")], backend=backend, seed=0,
+                      **kwargs)  # type: ignore[arg-type]
+
+
+def test_assigned_weights_are_copied_not_shared(backend: str) -> None:
+    net = small(backend)
+    mine = np.ones((2, 4), dtype=np.float32)
+    net.layers[0].weights = mine
+    net.fit(*regression(), epochs=2, lr=0.1, verbose=0)
+    np.testing.assert_array_equal(mine, np.ones((2, 4), dtype=np.float32))
+
+
+def test_a_copy_on_the_same_backend_trains_independently(backend: str) -> None:
+    net = small(backend)
+    before = [to_numpy(p.value).copy() for p in net.parameters()]
+    net.to().fit(*regression(), epochs=2, lr=0.1, verbose=0)
+    for a, p in zip(before, net.parameters(), strict=True):
+        np.testing.assert_array_equal(a, to_numpy(p.value))
+
+
+def test_divergence_in_the_last_update_is_caught_and_rolled_back(backend: str) -> None:
+    net = small(backend)
+    before = [to_numpy(p.value).copy() for p in net.parameters()]
+    with pytest.raises(nn.TrainingDiverged, match="weights became non-finite") as info:
+        net.fit(*regression(), epochs=1, lr=1e300, batch_size=20, verbose=0)
+    assert info.value.epoch == 0 and info.value.step == 0
+    for a, p in zip(before, net.parameters(), strict=True):
+        np.testing.assert_array_equal(a, to_numpy(p.value))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "fast", -1.0])
+def test_a_schedule_returning_a_bad_rate_is_refused(backend: str, bad: object) -> None:
+    with pytest.raises(nn.AnynnValueError, match="schedule returned"):
+        small(backend).fit(*regression(), epochs=1, lr=lambda step: bad, verbose=0)
+
+
+def test_cce_targets_must_be_distributions(backend: str) -> None:
+    net = nn.Network(2, [(3, True, "softmax")], backend=backend, seed=0)
+    X = np.zeros((2, 2))
+    with pytest.raises(nn.AnynnValueError, match="rows sum to 1; row 1 sums to 0.5"):
+        net.fit(X, [[1.0, 0.0, 0.0], [0.25, 0.25, 0.0]], loss="cce", verbose=0)
+
+
+def test_validation_split_of_backend_arrays(backend: str) -> None:
+    X, y = regression()
+    xp = nn.Backend(backend).xp
+    history = small(backend).fit(
+        xp.asarray(X), xp.asarray(y[:, None]), epochs=1, validation_split=0.25, verbose=0
+    )
+    assert len(history.history["val_loss"]) == 1
+
+
+def test_string_weights_are_a_type_error(backend: str) -> None:
+    with pytest.raises(nn.AnynnTypeError, match="weights"):
+        small(backend).layers[0].weights = [["a"] * 4] * 2
+
+
+def test_nan_weights_are_refused(backend: str) -> None:
+    with pytest.raises(nn.AnynnValueError, match="non-finite"):
+        small(backend).layers[0].biases = [0.0, np.nan, 0.0, 0.0]
+
+
+def test_numpy_integer_layer_lengths_are_accepted(backend: str) -> None:
+    net = nn.Network(np.int64(2), [np.int64(3), (np.int64(1), True)], backend=backend)
+    assert [layer.n_out for layer in net.layers] == [3, 1]
+
+
+def test_numpy_float_class_weights_are_accepted(backend: str) -> None:
+    X = np.random.default_rng(1).normal(size=(10, 2))
+    y = (X[:, 0] > 0).astype(float)
+    net = nn.Network(2, [(1, True, "sigmoid")], backend=backend, seed=0)
+    net.fit(X, y, loss="bce", class_weight={0: np.float32(1.0), 1: np.float32(2.0)}, verbose=0)
+
+
+def test_data_on_device_must_be_a_flag(backend: str) -> None:
+    with pytest.raises(nn.AnynnValueError, match="data_on_device"):
+        small(backend).fit(*regression(), data_on_device=np.array([True, False]), verbose=0)
