@@ -27,7 +27,7 @@ def gradient_clipper(xp: Any, clip_value: float | None, clip_norm: float | None)
     if clip_value is None and clip_norm is None:
         return None
 
-    def clip(params: Sequence[Parameter]) -> None:
+    def clip_gradients(params: Sequence[Parameter]) -> None:
         if clip_norm is not None:
             total = xp.sqrt(sum(xp.sum(p.grad * p.grad) for p in params))
             scale = xp.minimum(clip_norm / (total + 1e-6), 1.0)
@@ -35,6 +35,6 @@ def gradient_clipper(xp: Any, clip_value: float | None, clip_norm: float | None)
                 p.grad = p.grad * scale
         if clip_value is not None:
             for p in params:
-                p.grad = xp.minimum(xp.maximum(p.grad, -clip_value), clip_value)
+                p.grad = clip(xp, p.grad, -clip_value, clip_value)
 
-    return clip
+    return clip_gradients

@@ -12,17 +12,13 @@ from typing import Any
 import numpy as np
 
 from .activations import Activation
+from .backend import clip
 from .errors import AnynnValueError
 from .registry import resolve
 
 Array = Any
 
 _PROBABILITY_FLOOR = 1e-7  # keeps log() and 1/a finite in the unfused forms
-
-
-def _clip(a: Array, low: float, high: float, xp: Any) -> Array:
-    """``clip`` as minimum(maximum()): array-api-compat's clip is slow on CuPy."""
-    return xp.minimum(xp.maximum(a, low), high)
 
 
 class Loss:
@@ -108,14 +104,14 @@ class BinaryCrossEntropy(Loss):
         return y
 
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
+        p = clip(xp, a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
         per_element = y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)
         if weights is not None:
             per_element = per_element * weights
         return -xp.sum(per_element) / a.size
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        p = _clip(a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, xp)
+        p = clip(xp, a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
         grad = (p - y) / (p * (1.0 - p) * a.size)
         return grad if weights is None else grad * weights
 

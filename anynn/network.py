@@ -10,7 +10,7 @@ import numpy as np
 
 from . import activations, losses, optimizers
 from . import metrics as metrics_module
-from .backend import Backend
+from .backend import Backend, clip
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .clipping import check_clip
 from .data import Dataset, check_on_device, host_targets, make_dataset
@@ -213,7 +213,7 @@ class Network:
         for i in range(len(layers) - 1, 0, -1):
             grad = layers[i].backward(delta)
             if clip_backprop is not None:
-                grad = xp.minimum(xp.maximum(grad, -clip_backprop), clip_backprop)
+                grad = clip(xp, grad, -clip_backprop, clip_backprop)
             if masks is not None and masks[i - 1] is not None:
                 grad = grad * masks[i - 1]
             delta = layers[i - 1].delta(grad)
