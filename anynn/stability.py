@@ -29,6 +29,7 @@ it as ``df_from_output``.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -72,14 +73,118 @@ PROBE_POINTS = _probe_points()
 
 
 # -- mpmath reference -------------------------------------------------------------------
+MAX_ARGUMENT_MAG = 1100
+"""Arguments with ``mpmath.mag(a) > MAX_ARGUMENT_MAG`` (|a| beyond about ``2**1100``) are
+not passed to mpmath's exp-like or periodic functions: the cost grows with the argument's
+magnitude, and ``exp(exp(exp(x)))`` would ask for ``ln 2`` to ~10**4343 bits.
+
+``exp``, ``sinh``, ``cosh``, ``expm1`` and powers whose ``|exponent * log(base)|`` is that
+large *saturate*: they return ``±inf`` (or ``0`` / ``-1`` on the underflow side) and mark
+the evaluation. Since ``e**(2**1099)`` is far beyond any float, a saturated value that
+reaches the result unchanged in sign is the right float reference (``±inf`` or ``0``).
+Where a saturated value meets an operation that could bring it back into range (``log``,
+``log1p``, ``asinh``, ``acosh``, a tiny power, a periodic function, ``inf - inf``,
+``inf * 0``), the reference at that point is unknown and the expression is refused."""
+REFERENCE_SECONDS = 30.0
+"""Backstop on the time one :func:`reference_values` call may take."""
+_TINY_POWER = mpmath.mpf(2) ** -900
+
+
+class _UnverifiableError(Exception):
+    """The reference at the current point cannot be computed within the cost bounds."""
+
+
+class _Saturation:
+    """Whether the point being evaluated saturated (not reentrant, like ``mpmath.mp``)."""
+
+    hit = False
+
+
+_SATURATION = _Saturation()
+
+
+def _is_huge(value: Any) -> bool:
+    return bool(mpmath.isfinite(value)) and value != 0 and mpmath.mag(abs(value)) > MAX_ARGUMENT_MAG
+
+
+def _saturate(positive: bool, overflow: Any, underflow: Any) -> Any:
+    _SATURATION.hit = True
+    return overflow if positive else underflow
+
+
+def _exp_like(mp: Callable[[Any], Any], overflow: Any, underflow: Any) -> Callable[[Any], Any]:
+    def value(a: Any) -> Any:
+        if _is_huge(a):
+            if isinstance(a, mpmath.mpc):
+                raise _UnverifiableError("an exp-like function of a huge complex argument")
+            return _saturate(a > 0, overflow, underflow)
+        return mp(a)
+
+    return value
+
+
+def _bounded(mp: Callable[[Any], Any], limit: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A function with finite limits at ±inf, reached far below ``2**MAX_ARGUMENT_MAG``."""
+
+    def value(a: Any) -> Any:
+        return limit(a) if _is_huge(a) or mpmath.isinf(a) else mp(a)
+
+    return value
+
+
+def _unbounded_input(name: str, periodic: bool) -> Callable[[Any], Any]:
+    """``mpmath.<name>``, refusing a saturated argument (its true value is unknown).
+
+    A periodic function also refuses a finite argument beyond ``2**MAX_ARGUMENT_MAG``:
+    its argument reduction would need that many bits of pi.
+    """
+    mp = getattr(mpmath, name)
+
+    def value(a: Any) -> Any:
+        if (mpmath.isinf(a) and _SATURATION.hit) or (periodic and _is_huge(a)):
+            raise _UnverifiableError(f"{name} of a value of magnitude 2**{mpmath.mag(a)}")
+        return mp(a)
+
+    return value
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    """``base ** exponent``, saturating where the result is astronomically large or small."""
+    if mpmath.isinf(base) and _SATURATION.hit and abs(exponent) < _TINY_POWER:
+        raise _UnverifiableError("a tiny power of a saturated value")
+    if mpmath.isinf(base) or mpmath.isinf(exponent) or base == 0 or exponent == 0:
+        return mpmath.power(base, exponent)
+    with mpmath.workprec(64):
+        scale = exponent * mpmath.log(abs(base))
+    if not _is_huge(scale):
+        return mpmath.power(base, exponent)
+    if base > 0 or scale < 0:
+        return _saturate(scale > 0, mpmath.inf, mpmath.mpf(0))
+    if mpmath.isint(exponent):  # negative base, integer exponent: the sign is its parity
+        return _saturate(True, -mpmath.inf if int(exponent) % 2 else mpmath.inf, 0)
+    raise _UnverifiableError("a non-integer power of a negative number, astronomically large")
+
+
+def _sign_limit(scale: Any) -> Callable[[Any], Any]:
+    return lambda a: mpmath.sign(a) * scale
+
+
+_PERIODIC = (sympy.sin, sympy.cos, sympy.tan)
 _MP_UNARY: dict[type, Callable[[Any], Any]] = {
-    sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.sin: mpmath.sin,
-    sympy.cos: mpmath.cos, sympy.tan: mpmath.tan, sympy.asin: mpmath.asin,
-    sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.sinh: mpmath.sinh,
-    sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh, sympy.asinh: mpmath.asinh,
-    sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh, sympy.Abs: abs,
-    sympy.sign: mpmath.sign, log1p: mpmath.log1p, expm1: mpmath.expm1,
-    sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc,
+    sympy.exp: _exp_like(mpmath.exp, mpmath.inf, mpmath.mpf(0)),
+    sympy.sinh: _exp_like(mpmath.sinh, mpmath.inf, -mpmath.inf),
+    sympy.cosh: _exp_like(mpmath.cosh, mpmath.inf, mpmath.inf),
+    expm1: _exp_like(mpmath.expm1, mpmath.inf, mpmath.mpf(-1)),
+    **{
+        function: _unbounded_input(function.__name__, periodic=function in _PERIODIC)
+        for function in (sympy.log, log1p, sympy.asinh, sympy.acosh, sympy.atanh, *_PERIODIC)
+    },
+    sympy.asin: mpmath.asin, sympy.acos: mpmath.acos,
+    sympy.atan: _bounded(mpmath.atan, _sign_limit(mpmath.pi / 2)),
+    sympy.tanh: _bounded(mpmath.tanh, _sign_limit(1)),
+    sympy.erf: _bounded(mpmath.erf, _sign_limit(1)),
+    sympy.erfc: _bounded(mpmath.erfc, lambda a: 1 - mpmath.sign(a)),
+    sympy.Abs: abs, sympy.sign: mpmath.sign,
 }
 _MP_RELATIONS: dict[type, Callable[[Any, Any], bool]] = {
     sympy.StrictGreaterThan: lambda a, b: a > b, sympy.GreaterThan: lambda a, b: a >= b,
@@ -92,7 +197,8 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
     """Turn a (supported) SymPy expression into an mpmath function of one argument.
 
     It walks the tree once and builds closures; no code is generated or executed.
-    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``).
+    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``). Exp-like
+    functions and powers saturate beyond :data:`MAX_ARGUMENT_MAG` (see there).
     """
     if isinstance(expr, sympy.Expr) and expr.is_number:
         value = mpmath.mpf(str(sympy.N(expr, REFERENCE_DIGITS + 5)))
@@ -113,7 +219,7 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
         return lambda v: mpmath.fprod(p(v) for p in parts)
     if isinstance(expr, sympy.Pow):
         base, power = parts
-        return lambda v: mpmath.power(base(v), power(v))
+        return lambda v: _power(base(v), power(v))
     if isinstance(expr, (sympy.Max, sympy.Min)):
         pick = max if isinstance(expr, sympy.Max) else min
         return lambda v: pick(p(v) for p in parts)
@@ -144,31 +250,66 @@ def mp_function(expr: sympy.Basic, symbol: sympy.Symbol) -> Callable[[Any], Any]
     raise ActivationError(f"anynn cannot evaluate {kind.__name__} (in {expr})")
 
 
+def _point_value(function: Callable[[Any], Any], expr: sympy.Expr, point: float) -> float:
+    """``expr`` at ``point`` as float64: NaN at a pole, ``±inf`` beyond float64's range."""
+    _SATURATION.hit = False
+    try:
+        value = function(mpmath.mpf(point))
+    except (ZeroDivisionError, ValueError, OverflowError) as error:
+        if _SATURATION.hit:
+            raise _UnverifiableError(str(error) or type(error).__name__) from error
+        return math.nan
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > abs(value.real) * 1e-30 + mpmath.mpf(10) ** -300:
+            if _SATURATION.hit:
+                raise _UnverifiableError("a complex value")
+            raise ActivationError(
+                f"the activation {expr} is not real at x = {point!r} "
+                f"(value {complex(value)}); an activation must map reals to reals"
+            )
+        value = value.real
+    if mpmath.isnan(value) and _SATURATION.hit:
+        raise _UnverifiableError("an undefined combination (inf - inf or inf * 0)")
+    if mpmath.isinf(value):  # only saturation is a value beyond range; else a pole
+        return math.copysign(math.inf, value) if _SATURATION.hit else math.nan
+    if not mpmath.isfinite(value):
+        return math.nan
+    return float(value) if abs(value) < 1e308 else math.copysign(math.inf, value)
+
+
 def reference_values(expr: sympy.Expr, symbol: sympy.Symbol) -> np.ndarray:
     """``expr`` at :data:`PROBE_POINTS` in mpmath, as float64 (NaN where undefined).
+
+    Each point costs a bounded amount of work (see :data:`MAX_ARGUMENT_MAG`), and the
+    whole call is limited to :data:`REFERENCE_SECONDS` as a backstop.
 
     Raises
     ------
     ActivationError
-        If the expression is not real at some probe point.
+        If the expression is not real at some probe point, if its value at some point
+        cannot be computed within the cost bounds (an astronomically large intermediate
+        brought back into range), or if the evaluation takes too long.
     """
     function = mp_function(expr, symbol)
     out = np.full(PROBE_POINTS.shape, np.nan)
+    deadline = time.monotonic() + REFERENCE_SECONDS
     with mpmath.workdps(REFERENCE_DIGITS):
         for i, point in enumerate(PROBE_POINTS):
             try:
-                value = function(mpmath.mpf(float(point)))
-            except (ZeroDivisionError, ValueError, OverflowError):
-                continue
-            if isinstance(value, mpmath.mpc):
-                if abs(value.imag) > abs(value.real) * 1e-30 + mpmath.mpf(10) ** -300:
-                    raise ActivationError(
-                        f"the activation {expr} is not real at x = {float(point)!r} "
-                        f"(value {complex(value)}); an activation must map reals to reals"
-                    )
-                value = value.real
-            if mpmath.isfinite(value):
-                out[i] = float(value) if abs(value) < 1e308 else math.copysign(math.inf, value)
+                out[i] = _point_value(function, expr, float(point))
+            except _UnverifiableError as error:
+                raise ActivationError(
+                    f"the activation {expr} cannot be verified at x = {float(point)!r}: "
+                    f"its exact value needs {error}, beyond the bounded reference evaluation "
+                    "(intermediates over 2**2**1100); simplify the expression or pass "
+                    "fn=(f, df)"
+                ) from None
+            if time.monotonic() > deadline:
+                raise ActivationError(
+                    f"verifying the activation {expr} against mpmath took more than "
+                    f"{REFERENCE_SECONDS:g} s (stopped at x = {float(point)!r}); "
+                    "simplify the expression or pass fn=(f, df)"
+                )
     return out
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import mpmath
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import strategies as st
 
 from anynn import activations
 from anynn.errors import ActivationError
-from anynn.stability import first_failure, stable_form
+from anynn.stability import PROBE_POINTS, first_failure, reference_values, stable_form
 
 x = sympy.Symbol("x", real=True)
 GRID = np.unique(
@@ -144,3 +147,57 @@ def test_probe_verdict_is_cached() -> None:
 def test_non_real_expression_is_rejected() -> None:
     with pytest.raises(ActivationError, match="not real at x = "):
         activations.get(sympy.sqrt(x))
+
+
+# -- bounded reference evaluation -------------------------------------------------------
+def test_nested_exp_is_probed_quickly_in_a_subprocess() -> None:
+    """exp(exp(exp(x))) once asked mpmath for ln 2 to ~10**4343 bits (minutes)."""
+    script = (
+        "import sympy\n"
+        "from anynn import activations\n"
+        "from anynn.errors import ActivationError\n"
+        "try:\n"
+        "    activations.get(lambda x: sympy.exp(sympy.exp(sympy.exp(x))))\n"
+        "except ActivationError:\n"
+        "    pass\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "done"
+
+
+def test_saturated_reference_keeps_the_sign_of_an_overflow() -> None:
+    triple = sympy.exp(sympy.exp(sympy.exp(x)))
+    big = PROBE_POINTS > 10.0
+    assert np.all(reference_values(triple, x)[big] == np.inf)
+    assert np.all(reference_values(-triple, x)[big] == -np.inf)
+    assert np.all(reference_values(1 / triple, x)[big] == 0.0)
+    assert np.all(reference_values(2 ** sympy.exp(sympy.exp(x)), x)[big] == np.inf)
+    small = np.abs(PROBE_POINTS) < 1.0  # exact values where nothing saturates
+    expected = np.exp(np.exp(np.exp(PROBE_POINTS[small])))
+    np.testing.assert_allclose(reference_values(triple, x)[small], expected, rtol=1e-12)
+    # A finite answer where the true value is +inf fails the probe.
+    values = np.where(big, 1e300, reference_values(triple, x))
+    assert first_failure(values, reference_values(triple, x), np.dtype(np.float64)) is not None
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sympy.log(1 + sympy.exp(sympy.exp(sympy.exp(x)))),  # log brings it back in range
+        sympy.sin(sympy.exp(sympy.exp(x))),  # argument reduction of a 2**1000-bit number
+        (1 - sympy.tanh(sympy.exp(x)) ** 2) * sympy.exp(sympy.exp(sympy.exp(x))),  # 0 * inf
+    ],
+)
+def test_unknowable_reference_is_refused(expr: sympy.Expr) -> None:
+    with pytest.raises(ActivationError, match="cannot be verified at x = "):
+        reference_values(expr, x)
+
+
+def test_huge_but_exact_values_are_still_computed() -> None:
+    """log of exp(1e12) (a finite mpf with a 41-bit exponent) is exact, not refused."""
+    values = reference_values(sympy.log(1 + sympy.exp(x**3)), x)
+    at = PROBE_POINTS == 1e4
+    np.testing.assert_allclose(values[at], 1e12, rtol=1e-12)
