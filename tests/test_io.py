@@ -18,7 +18,7 @@ from safetensors.numpy import load_file
 from safetensors.numpy import save as safetensors_save
 
 import anynn as nn
-from anynn import ActivationError, ModelFileError, activations, io, optimizers
+from anynn import ActivationError, ModelFileError, activations, atomic, io, optimizers
 from anynn.cli import main
 
 X_TEST = np.random.default_rng(7).uniform(-2.0, 2.0, size=(16, 2))
@@ -155,7 +155,7 @@ def test_exception_mid_save_keeps_previous_file(
         file.write(data[: len(data) // 2])
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(io, "_write_payload", broken_write)
+    monkeypatch.setattr(atomic, "_write_payload", broken_write)
     with pytest.raises(OSError, match="injected"):
         small_net("sigmoid").save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.anynn"]  # temp file removed
@@ -170,7 +170,7 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
         f"""
         import sys, time
         import anynn as nn
-        from anynn import io
+        from anynn import atomic
 
         def slow_write(file, data):
             file.write(data[: len(data) // 2])
@@ -178,7 +178,7 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
             print("writing", flush=True)
             time.sleep(60)
 
-        io._write_payload = slow_write
+        atomic._write_payload = slow_write
         nn.Network(2, [(5, True, "relu"), (1, True, "sigmoid")], seed=3).save({str(path)!r})
         """
     )

@@ -1,0 +1,161 @@
+"""The training state of a model file: optimizer state, history and RNG state.
+
+A state is stored as JSON: arrays become tensors named ``training.{n}`` (referenced as
+``{"__tensor__": name}``, each used exactly once), non-finite floats become
+``{"__float__": "nan" | "inf" | "-inf"}``. Decoding checks the nesting depth, every
+tensor reference and the bit generator's name before anything is restored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import optimizers
+from .backend import Backend, to_numpy
+from .container import little_endian, mapping
+from .errors import AnynnValueError, ModelFileError
+
+if TYPE_CHECKING:
+    from .network import Network
+
+MAX_STATE_DEPTH = 16
+"""Deepest nesting of a saved training state."""
+
+_TENSOR_TAG, _FLOAT_TAG = "__tensor__", "__float__"
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_RNG_BIT_GENERATORS = {
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "MT19937": np.random.MT19937,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+}
+
+
+def encode_training(net: Network, tensors: dict[str, np.ndarray]) -> dict[str, Any]:
+    """JSON form of ``net``'s optimizer, history and RNG state; arrays go into ``tensors``.
+
+    Raises
+    ------
+    AnynnValueError
+        If a state holds a value that cannot be saved, or uses a reserved key.
+    """
+    optimizer = getattr(net, "optimizer", None)
+    history = getattr(net, "history", None)
+    return {
+        "optimizer": None if optimizer is None else _encode_state(
+            optimizer.state_dict(), tensors, "optimizer"
+        ),
+        "history": None if history is None else _encode_state(
+            {"history": history.history, "epoch": history.epoch}, tensors, "history"
+        ),
+        "rng": _encode_state(net.rng.bit_generator.state, tensors, "rng"),
+    }
+
+
+def _encode_state(value: Any, tensors: dict[str, np.ndarray], where: str) -> Any:
+    """JSON form of a state: arrays become tensors, non-finite floats become tags."""
+    if isinstance(value, np.ndarray) or (
+        hasattr(value, "__dlpack__") and not isinstance(value, np.generic)
+    ):
+        name = f"training.{sum(n.startswith('training.') for n in tensors)}"
+        tensors[name] = little_endian(np.asarray(to_numpy(value)))
+        return {_TENSOR_TAG: name}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {_FLOAT_TAG: repr(value)}
+    if isinstance(value, Mapping):
+        if len(value) == 1 and set(value) & {_TENSOR_TAG, _FLOAT_TAG}:
+            raise AnynnValueError(f"{where}: the key {next(iter(value))!r} is reserved")
+        return {str(k): _encode_state(v, tensors, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode_state(v, tensors, where) for v in value]
+    raise AnynnValueError(
+        f"{where} state holds a {type(value).__name__}, which cannot be saved"
+    )
+
+
+def _decode_state(value: Any, tensors: dict[str, np.ndarray], used: set[str], depth: int) -> Any:
+    if depth > MAX_STATE_DEPTH:
+        raise ModelFileError(f"the training state is nested deeper than {MAX_STATE_DEPTH}")
+    if isinstance(value, list):
+        return [_decode_state(v, tensors, used, depth + 1) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {_TENSOR_TAG}:
+        name = value[_TENSOR_TAG]
+        if not isinstance(name, str) or not name.startswith("training.") or name not in tensors:
+            raise ModelFileError(f"the training state names an unknown tensor {str(name)[:80]!r}")
+        if name in used:
+            raise ModelFileError(f"the training state uses the tensor {name} twice")
+        used.add(name)
+        return tensors[name]
+    if set(value) == {_FLOAT_TAG}:
+        if value[_FLOAT_TAG] not in _NON_FINITE:
+            raise ModelFileError(f"invalid float tag {str(value[_FLOAT_TAG])[:20]!r}")
+        return _NON_FINITE[value[_FLOAT_TAG]]
+    return {k: _decode_state(v, tensors, used, depth + 1) for k, v in value.items()}
+
+
+def decode_training(
+    training: dict[str, Any], tensors: dict[str, np.ndarray], backend: Backend
+) -> tuple[np.random.Generator, Any, Any]:
+    """The saved ``(rng, optimizer or None, history or None)``, each validated.
+
+    ``training`` is the checked ``training`` object of the model description (keys
+    ``optimizer``, ``history``, ``rng``); ``tensors`` are the file's verified tensors.
+
+    Raises
+    ------
+    ModelFileError
+        If a state is malformed, names a missing tensor, leaves one unused, or is
+        rejected by NumPy or the optimizer.
+    """
+    used: set[str] = set()
+    state = {k: _decode_state(v, tensors, used, 0) for k, v in training.items()}
+    unused = {n for n in tensors if n.startswith("training.")} - used
+    if unused:
+        raise ModelFileError(f"training tensors {sorted(unused)[:5]} are not referenced")
+    try:
+        rng = mapping(state["rng"], "rng state")
+        name = rng.get("bit_generator")
+        if not isinstance(name, str) or name not in _RNG_BIT_GENERATORS:
+            raise ModelFileError(f"unknown bit generator {str(name)[:40]!r}")
+        bit_generator = _RNG_BIT_GENERATORS[name]()
+        bit_generator.state = rng
+        optimizer = None
+        if state["optimizer"] is not None:
+            optimizer = optimizers.from_state(
+                mapping(state["optimizer"], "optimizer state"), backend
+            )
+        history = None
+        if state["history"] is not None:
+            history = _history(mapping(state["history"], "history", {"history", "epoch"}))
+    except ModelFileError as exc:
+        raise ModelFileError(f"invalid training state: {exc}") from None
+    except Exception as exc:  # numpy / optimizer validation of the restored state
+        raise ModelFileError(f"invalid training state: {exc}") from exc
+    return np.random.Generator(bit_generator), optimizer, history
+
+
+def _history(state: dict[str, Any]) -> Any:
+    from . import History
+
+    values, epochs = state["history"], state["epoch"]
+    if not isinstance(values, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+        for v in values.values()
+    ):
+        raise ModelFileError("history must map names to lists of numbers")
+    if not isinstance(epochs, list) or not all(isinstance(e, int) for e in epochs):
+        raise ModelFileError("history epochs must be a list of integers")
+    return History(history={k: [float(x) for x in v] for k, v in values.items()}, epoch=epochs)
