@@ -489,3 +489,61 @@ def _with_model_text(path: Path, text: str) -> Path:
     }
     path.write_bytes(safetensors_save(tensors, metadata))
     return path
+
+
+# -- bounded verification work and clear path errors -------------------------------------
+def test_save_into_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(nn.AnynnValueError, match=r"folder .*no.*such.* does not exist"):
+        small_net().save(missing / "m.anynn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _layers_with(trees: list[Any]) -> Any:
+    def edit(model: dict[str, Any]) -> None:
+        model["layers"] = [
+            {"length": 1, "bias": False, "activation": {"expression": tree}} for tree in trees
+        ]
+
+    return edit
+
+
+def test_too_many_distinct_expressions_are_refused(
+    good_file: tuple[bytes, nn.Network], tmp_path: Path
+) -> None:
+    scaled = [["Mul", ["Integer", k], ["Symbol", "x"]] for k in range(2, io.MAX_EXPRESSIONS + 3)]
+    path = forge(good_file[0], tmp_path / "many.anynn", _layers_with(scaled))
+    with pytest.raises(ModelFileError, match=f"{io.MAX_EXPRESSIONS + 1} distinct activation"):
+        nn.load(path)
+    with pytest.raises(ModelFileError, match="distinct activation"):
+        io.inspect(path)
+    # The same expression repeated (and built-ins) do not count: the cap is passed and the
+    # file fails later, on its tensors.
+    repeated = [scaled[0]] * (io.MAX_EXPRESSIONS + 10)
+    path = forge(good_file[0], tmp_path / "same.anynn", _layers_with(repeated))
+    with pytest.raises(ModelFileError, match="must be float32 of shape"):
+        nn.load(path)
+
+
+def test_hostile_nested_exp_file_is_handled_quickly(
+    good_file: tuple[bytes, nn.Network], tmp_path: Path
+) -> None:
+    """exp(exp(exp(x))) passes every tree bound; its probe once ran for minutes."""
+    tree = ["exp", ["exp", ["exp", ["Symbol", "x"]]]]
+    path = forge(good_file[0], tmp_path / "exp3.anynn", _set_tree(tree))
+    script = textwrap.dedent(
+        f"""
+        import anynn as nn
+        from anynn import ModelFileError, io
+        for action in (nn.load, io.inspect):
+            try:
+                action({str(path)!r})
+            except ModelFileError:
+                pass
+        print("done")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "done"
