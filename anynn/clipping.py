@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .backend import clip
 from .layers import Parameter
 from .schedules import check_number
 
