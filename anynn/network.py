@@ -137,10 +137,7 @@ class Network:
     # -- inference ------------------------------------------------------------------
     def forward(self, X: Array) -> Array:
         """Forward pass on an already validated ``(n, inputs)`` backend array."""
-        a = X
-        for layer in self.layers:
-            a = layer.forward(a)
-        return a
+        return _through(self.layers, X)
 
     def predict(self, X: Any) -> Array:
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
@@ -197,19 +194,13 @@ class Network:
             if masks is not None and masks[i] is not None:
                 a = a * masks[i]
         last = layers[-1]
-        if weights is None:  # user losses written without the weights argument keep working
-            if fused:
-                value = loss.fused_value(last.last_pre_activation, a, Y, xp)
-                delta = loss.fused_delta(a, Y)
-            else:
-                value = loss.value(a, Y, xp)
-                delta = last.delta(loss.gradient(a, Y, xp))
-        elif fused:
-            value = loss.fused_value(last.last_pre_activation, a, Y, xp, weights)
-            delta = loss.fused_delta(a, Y, weights)
+        # weights are passed only when given: user losses written without them keep working
+        extra = () if weights is None else (weights,)
+        value = _loss_value(loss, fused, last.last_pre_activation, a, Y, xp, extra)
+        if fused:
+            delta = loss.fused_delta(a, Y, *extra)
         else:
-            value = loss.value(a, Y, xp, weights)
-            delta = last.delta(loss.gradient(a, Y, xp, weights))
+            delta = last.delta(loss.gradient(a, Y, xp, *extra))
         for i in range(len(layers) - 1, 0, -1):
             grad = layers[i].backward(delta)
             if clip_backprop is not None:
@@ -536,17 +527,12 @@ class Network:
         self, X: Array, Y: Array, loss: losses.Loss, weights: Array | None = None
     ) -> tuple[Array, Array]:
         """Inference output and mean loss (stable fused form) on validated device arrays."""
-        xp = self.backend.xp
         last = self.layers[-1]
-        a = X
-        for layer in self.layers[:-1]:
-            a = layer.forward(a)
-        z = last.pre_activation(a)
+        z = last.pre_activation(_through(self.layers[:-1], X))
         out = last.activate(z)
         extra = () if weights is None else (weights,)
-        if loss.can_fuse(last.activation):
-            return out, loss.fused_value(z, out, Y, xp, *extra)
-        return out, loss.value(out, Y, xp, *extra)
+        fused = loss.can_fuse(last.activation)
+        return out, _loss_value(loss, fused, z, out, Y, self.backend.xp, extra)
 
     def batch_loss(self, X: Array, Y: Array, loss: losses.Loss) -> Array:
         """Mean loss on validated device arrays, as a 0-d array (stable fused form)."""
@@ -602,3 +588,20 @@ class Network:
         from .io import load
 
         return load(path, backend=backend, dtype=dtype)
+
+
+def _through(layers: Sequence[Dense], X: Array) -> Array:
+    """Inference forward pass of ``X`` through ``layers``."""
+    a = X
+    for layer in layers:
+        a = layer.forward(a)
+    return a
+
+
+def _loss_value(
+    loss: losses.Loss, fused: bool, z: Array, a: Array, Y: Array, xp: Any, extra: tuple[Array, ...]
+) -> Array:
+    """Mean loss of output ``a`` (pre-activation ``z``): the stable logits form when fused."""
+    if fused:
+        return loss.fused_value(z, a, Y, xp, *extra)
+    return loss.value(a, Y, xp, *extra)
