@@ -199,6 +199,8 @@ class Dense:
             return self._fused_backward(grad_output, self._z, self._a)
         if self._df_from_output is not None and self._a is not None:
             return grad_output * self._df_from_output(self._a)
+        if self.activation.vjp is not None:
+            return self.activation.vjp(self._a, grad_output)
         derivative = self._df(self._z)
         if derivative.ndim == grad_output.ndim:
             return grad_output * derivative

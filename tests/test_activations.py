@@ -200,3 +200,17 @@ def test_gradcheck_network_with_activation(fn: object) -> None:
     assert np.min(np.abs(z)) > 1e-4  # no pre-activation at a kink
     y = rng.normal(size=(6, 2))
     assert anynn.gradcheck(net, X, y, epsilon=1e-5) < 1e-6
+
+
+def test_softmax_vjp_equals_the_jacobian_product(backend: str) -> None:
+    from anynn.activations import softmax_function, softmax_jacobian, softmax_vjp
+
+    bk = anynn.Backend(backend, "float64")
+    rng = np.random.default_rng(3)
+    z, g = bk.asarray(rng.normal(size=(6, 5))), bk.asarray(rng.normal(size=(6, 5)))
+    through_jacobian = (g[:, None, :] @ softmax_jacobian(z))[:, 0, :]
+    np.testing.assert_allclose(
+        anynn.to_numpy(softmax_vjp(softmax_function(z), g)),
+        anynn.to_numpy(through_jacobian),
+        atol=1e-15,
+    )
