@@ -207,7 +207,8 @@ class Trainer:
         snapshot = [xp.asarray(p.value, copy=True) for p in params]
         self._snapshots = (self._snapshots[-1], (epoch, snapshot))
         n = self.train.n_samples
-        order = net.rng.permutation(n) if self.shuffle and n > 1 else None
+        # one batch covering the data needs no shuffle: its gradient is order-free
+        order = net.rng.permutation(n) if self.shuffle and n > self.batch_size else None
         masks, clipper, clip_backprop, fused = (
             self.masks,
             self.clipper,
