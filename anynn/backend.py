@@ -267,8 +267,3 @@ def to_numpy(array: Any) -> np.ndarray:
         except (TypeError, RuntimeError, BufferError):
             pass
     return np.asarray(array)
-
-
-def resolve_backend(spec: Any, dtype: Any = "float32") -> Backend:
-    """Build a :class:`Backend` from a name, module or existing backend."""
-    return Backend(spec, dtype)

@@ -358,22 +358,12 @@ def decode_activation(spec: dict[str, Any], index: int) -> activations.Activatio
     """
     try:
         if "builtin" in spec:
-            return _builtin(spec["builtin"], spec["params"])
+            return activations.from_builtin(spec["builtin"], spec["params"])
         return activations.from_expression(exprtree.decode(spec["expression"]), exprtree.X)
     except ModelFileError as exc:
         raise ModelFileError(f"layers[{index}]: {exc}") from None
     except Exception as exc:  # SymPy may fail in many ways on a hostile expression
         raise ModelFileError(f"layers[{index}]: invalid activation ({exc})") from exc
-
-
-def _builtin(name: str, params: dict[str, float]) -> activations.Activation:
-    """A built-in activation from its family name and parameters."""
-    from_builtin = getattr(activations, "from_builtin", None)
-    if from_builtin is not None:
-        return from_builtin(name, params)
-    if params:
-        raise ModelFileError(f"the built-in {name!r} takes no parameters; got {params}")
-    return activations.get(name)
 
 
 # -- loading and inspecting --------------------------------------------------------------

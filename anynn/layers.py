@@ -89,7 +89,7 @@ class Dense:
         host = initial_weights(rng, n_in, n_out, activation.init).astype(backend.dtype_name)
         self.weight = Parameter(backend.from_host(host))
         self.bias = (
-            Parameter(backend.xp.zeros((n_out,), dtype=backend.dtype, device=backend.device))
+            Parameter(backend.from_host(np.zeros((n_out,), dtype=backend.dtype_name)))
             if bias
             else None
         )
