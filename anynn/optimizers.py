@@ -295,8 +295,10 @@ class Adam(Optimizer):
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
         t = self.iterations + 1
-        step_size = lr / (1.0 - b1**t)
         root_bc2 = math.sqrt(1.0 - b2**t)
+        # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), with the scalars folded: one divide
+        step_size = lr / (1.0 - b1**t) * root_bc2
+        eps_scaled = eps * root_bc2
         sqrt = self._xp.sqrt
         decay = 1.0 - lr * wd
         for p, m, v in zip(params, self._state["exp_avg"], self._state["exp_avg_sq"], strict=True):
@@ -310,7 +312,7 @@ class Adam(Optimizer):
             m += (1.0 - b1) * g
             v *= b2
             v += (1.0 - b2) * (g * g)
-            p.value -= step_size * (m / (sqrt(v) / root_bc2 + eps))
+            p.value -= step_size * (m / (sqrt(v) + eps_scaled))
 
 
 class AdamW(Adam):

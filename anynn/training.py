@@ -151,7 +151,7 @@ class Trainer:
         self.clipper = gradient_clipper(net.backend.xp, clip_value, clip_norm)
         self.clip_backprop = clip_backprop
         self.fused = loss.can_fuse(net.layers[-1].activation)
-        self.masks = MaskSampler(
+        self.mask_sampler = MaskSampler(
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
         self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
@@ -209,8 +209,8 @@ class Trainer:
         n = self.train.n_samples
         # one batch covering the data needs no shuffle: its gradient is order-free
         order = net.rng.permutation(n) if self.shuffle and n > self.batch_size else None
-        masks, clipper, clip_backprop, fused = (
-            self.masks,
+        sampler, clipper, clip_backprop, fused = (
+            self.mask_sampler,
             self.clipper,
             self.clip_backprop,
             self.fused,
@@ -228,7 +228,7 @@ class Trainer:
                     loss,
                     fused,
                     weights=wb,
-                    masks=masks.draw(xb.shape[0]) if masks else None,
+                    masks=sampler.draw(xb.shape[0]) if sampler else None,
                     clip_backprop=clip_backprop,
                 )
                 for i, metric in enumerate(metrics):
@@ -256,8 +256,9 @@ class Trainer:
             return None
         epoch_loss = self._mean_loss(values, epoch, first_step, params)
         logs = {"loss": epoch_loss}
+        seen = sum(self.sizes[: len(values)])  # fewer than n when a callback stopped early
         for metric, total in zip(metrics, metric_sums, strict=True):
-            logs[metric.name] = float(total) / n
+            logs[metric.name] = float(total) / seen
         if self.validation is not None:
             logs.update(evaluate_dataset(net, self.validation, loss, metrics, "val_"))
         return logs
