@@ -7,6 +7,7 @@ samples of the categorical cross-entropy with one-hot targets.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,11 @@ from .registry import resolve
 Array = Any
 
 _PROBABILITY_FLOOR = 1e-7  # keeps log() and 1/a finite in the unfused forms
+
+
+def _count(a: Array) -> int:
+    """Number of elements (``a.size`` is a method on torch tensors, so use the shape)."""
+    return math.prod(a.shape)
 
 
 class Loss:
@@ -81,10 +87,10 @@ class MeanSquaredError(Loss):
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         diff = a - y
         squared = diff * diff if weights is None else diff * diff * weights
-        return xp.sum(squared) / diff.size
+        return xp.sum(squared) / _count(diff)
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        grad = (a - y) * (2.0 / a.size)
+        grad = (a - y) * (2.0 / _count(a))
         return grad if weights is None else grad * weights
 
 
@@ -108,11 +114,11 @@ class BinaryCrossEntropy(Loss):
         per_element = y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)
         if weights is not None:
             per_element = per_element * weights
-        return -xp.sum(per_element) / a.size
+        return -xp.sum(per_element) / _count(a)
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = clip(xp, a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
-        grad = (p - y) / (p * (1.0 - p) * a.size)
+        grad = (p - y) / (p * (1.0 - p) * _count(a))
         return grad if weights is None else grad * weights
 
     def fused_value(
@@ -122,10 +128,10 @@ class BinaryCrossEntropy(Loss):
         per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
         if weights is not None:
             per_element = per_element * weights
-        return xp.sum(per_element) / z.size
+        return xp.sum(per_element) / _count(z)
 
     def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
-        delta = (a - y) * (1.0 / a.size)
+        delta = (a - y) * (1.0 / _count(a))
         return delta if weights is None else delta * weights
 
 
