@@ -9,8 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from anynn.backend import cupy_available
+
+# Property tests explore new examples locally but are reproducible in CI (CI=true).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 DEFAULT_BACKENDS = ("numpy", "array_api_strict")
 
