@@ -15,6 +15,7 @@ import numpy as np
 from .backend import available_backends, to_numpy
 from .io import load
 from .network import Network
+from .summary import format_summary
 
 
 def circle_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +74,7 @@ def info(path: str) -> int:
         print(f"anynn info: {exc}", file=sys.stderr)
         return 1
     print(f"{path}: anynn model, format version {described['format_version']}")
-    print(f"inputs: {described['inputs']}")
-    for i, layer in enumerate(described["layers"]):
-        bias = "bias" if layer["bias"] else "no bias"
-        drop = f", dropout {layer['dropout']}" if layer.get("dropout") else ""
-        print(f"layer {i}: {layer['length']} units, {bias}, activation {layer['activation']}{drop}")
-    print(f"outputs: {described['outputs']}")
-    print(f"dtype: {described['dtype']}")
-    print(f"parameters: {described['n_parameters']}")
+    print(format_summary(described["inputs"], described["layers"], described["dtype"]))
     if described["optimizer"] is not None or described["epochs"]:
         print(f"training state: optimizer {described['optimizer']}, {described['epochs']} epochs")
     return 0

@@ -19,6 +19,7 @@ from .history import History
 from .layers import Dense, Parameter
 from .progress import progress_callback, resolve_verbose
 from .specs import LayerSpecNBF, parse_layers
+from .summary import format_summary
 from .training import Trainer, evaluate_dataset
 from .validation import check_int, inputs_to_device, is_single_sample
 
@@ -126,6 +127,15 @@ class Network:
     def n_parameters(self) -> int:
         """Total number of trainable scalars."""
         return sum(int(np.prod(p.value.shape)) for p in self.parameters())
+
+    def summary(self) -> str:
+        """A table of the layers (shape, activation, bias, dropout, parameter count)."""
+        rows = [
+            {"length": spec.length, "bias": spec.bias, "activation": layer.activation.name,
+             "dropout": rate}
+            for spec, layer, rate in zip(self.specs, self.layers, self.dropout, strict=True)
+        ]
+        return format_summary(self.inputs, rows, self.dtype)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

@@ -219,3 +219,12 @@ def test_cupy_matches_numpy_predictions_and_training() -> None:
     np.testing.assert_allclose(histories["cupy"], histories["numpy"], rtol=1e-9)
     for a, b in zip(host_weights(nets["numpy"]), host_weights(nets["cupy"]), strict=True):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-9)
+
+
+def test_summary_lists_every_layer_and_the_parameter_count(backend: str) -> None:
+    net = anynn.Network(3, [(8, True, "gelu"), anynn.Dropout(0.25), (2, False, "softmax")],
+                     backend=backend)
+    text = net.summary()
+    assert "3 -> 8" in text and "gelu" in text and "0.25" in text
+    assert "8 -> 2" in text and "softmax" in text
+    assert f"{net.n_parameters} parameters (float32)" in text and net.n_parameters == 48
