@@ -425,23 +425,13 @@ class Network:
                     f"validation_split={split} of {n} samples leaves {cut} for training and "
                     f"{n - cut} for validation; both need at least one"
                 )
-            sw = None if sample_weight is None else np.asarray(sample_weight)
+            head, tail = slice(None, cut), slice(cut, None)
+            sw = sample_weight
             train = make(
-                X[:cut, ...],
-                y[:cut, ...],
-                loss,
-                None if sw is None else sw[:cut],
-                class_weight,
-                "",
-                **common,
+                _rows(X, head), _rows(y, head), loss, _rows(sw, head), class_weight, "", **common
             )
             val = make(
-                X[cut:, ...],
-                y[cut:, ...],
-                loss,
-                None if sw is None else sw[cut:],
-                class_weight,
-                "val_",
+                _rows(X, tail), _rows(y, tail), loss, _rows(sw, tail), class_weight, "val_",
                 **common,
             )
             return train, val
@@ -615,3 +605,12 @@ def _loss_value(
     if fused:
         return loss.fused_value(z, a, Y, xp, *extra)
     return loss.value(a, Y, xp, *extra)
+
+
+def _rows(data: Any, rows: slice) -> Any:
+    """``data[rows]`` for lists and arrays of any namespace (arrays need ``[rows, ...]``)."""
+    if data is None:
+        return None
+    if getattr(data, "ndim", None) is None:
+        return data[rows]
+    return data[rows, ...]

@@ -92,3 +92,10 @@ def test_numpy_float_class_weights_are_accepted(backend: str) -> None:
 def test_data_on_device_must_be_a_flag(backend: str) -> None:
     with pytest.raises(nn.AnynnValueError, match="data_on_device"):
         small(backend).fit(*regression(), data_on_device=np.array([True, False]), verbose=0)
+
+
+def test_validation_split_of_lists(backend: str) -> None:
+    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+    history = small(backend).fit(X, [0.0, 1.0, 1.0, 0.0, 1.0], validation_split=0.4,
+                                 sample_weight=[1, 1, 1, 2, 2], verbose=0)
+    assert len(history.history["val_loss"]) == 1
