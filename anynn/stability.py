@@ -274,7 +274,7 @@ def _point_value(function: Callable[[Any], Any], expr: sympy.Expr, point: float)
         return math.copysign(math.inf, value) if _SATURATION.hit else math.nan
     if not mpmath.isfinite(value):
         return math.nan
-    return float(value) if abs(value) < 1e308 else math.copysign(math.inf, value)
+    return float(value)  # correctly rounded; beyond float64's range it is ±inf
 
 
 def reference_values(expr: sympy.Expr, symbol: sympy.Symbol) -> np.ndarray:

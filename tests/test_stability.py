@@ -201,3 +201,9 @@ def test_huge_but_exact_values_are_still_computed() -> None:
     values = reference_values(sympy.log(1 + sympy.exp(x**3)), x)
     at = PROBE_POINTS == 1e4
     np.testing.assert_allclose(values[at], 1e12, rtol=1e-12)
+
+
+def test_values_near_float64_max_are_finite_references() -> None:
+    # exp(709.7) = 1.655e308 is below float64's maximum (1.797e308): not an overflow.
+    act = activations.get(lambda x: sympy.exp(x))
+    assert np.isfinite(act(np.array([709.7])))[0]
