@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+import tempfile
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -588,6 +591,28 @@ class Network:
         from .io import load
 
         return load(path, backend=backend, dtype=dtype)
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes, str, str]]:
+        """Pickle (and ``copy.deepcopy``) through the ``.anynn`` format, training state
+        included; unpickling rebuilds the network with the validating loader."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "network.anynn")
+            self.save(path, include_optimizer=True)
+            with open(path, "rb") as file:
+                data = file.read()
+        return (_unpickle, (data, self.backend.name, self.dtype))
+
+
+def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
+    """Rebuild a pickled network (see :meth:`Network.__reduce__`)."""
+    from .io import load
+
+    namespace: Any = importlib.import_module(backend) if backend == "torch" else backend
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "network.anynn")
+        with open(path, "wb") as file:
+            file.write(data)
+        return load(path, backend=namespace, dtype=dtype)
 
 
 def _through(layers: Sequence[Dense], X: Array) -> Array:
