@@ -168,9 +168,10 @@ def kernel_source(form: Form, direction: str, dtype: str) -> str:
     used = exprs[0].free_symbols
     for index, (bound, value) in enumerate(bindings):
         if bound in used:
-            lines.append(f"const {ctype} _b{index} = {printer.doprint(_fold_numbers(value))};")
-            printer.names[bound] = f"_b{index}"
-    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("_t"))
+            lines.append(f"const {ctype} bnd{index} = {printer.doprint(_fold_numbers(value))};")
+            printer.names[bound] = f"bnd{index}"
+    # CuPy reserves n, i and names starting with "_" inside kernel bodies
+    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tmp"))
     for temp, value in replacements:
         lines.append(f"const {ctype} {temp.name} = {printer.doprint(_fold_numbers(value))};")
         printer.names[temp] = temp.name

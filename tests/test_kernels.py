@@ -104,3 +104,13 @@ def test_dense_layer_uses_fused_kernels_on_cupy() -> None:
 
     net = anynn.Network(3, [(4, True, "sigmoid"), (1, True, "tanh")], backend="cupy")
     assert net.layers[0]._fused_backward is not None
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_kernel_locals_avoid_cupy_reserved_names(name: str) -> None:
+    # CuPy reserves `n`, `i` and every name starting with an underscore in kernel bodies.
+    for direction in directions(name):
+        for dtype in ("float32", "float64"):
+            source = kernel_source(activations.get(name).form, direction, dtype)
+            declared = re.findall(r"const \w+ (\w+) =", source)
+            assert not [v for v in declared if v.startswith("_") or v in ("n", "i")], source
