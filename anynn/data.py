@@ -25,27 +25,29 @@ DEVICE_MEMORY_FRACTION = 0.5
 _CHUNK_ELEMENTS = 1 << 22  # finiteness checked in chunks: no full-size temporaries
 
 
-def check_finite_chunked(host: np.ndarray, name: str) -> None:
+def check_finite_chunked(host: np.ndarray, name: str, dtype: str) -> None:
     """:func:`check_finite` over row chunks (bounded memory for memmaps)."""
     rows = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(host.shape[1:]))))
     if host.shape[0] <= rows:
-        check_finite(host, name)
+        check_finite(host, name, dtype)
         return
     for start in range(0, host.shape[0], rows):
-        check_finite(host[start : start + rows], f"{name}[{start}:{start + rows}]")
+        check_finite(host[start : start + rows], f"{name}[{start}:{start + rows}]", dtype)
 
 
-def host_inputs(X: Any, n_features: int, name: str = "X") -> np.ndarray:
-    """Validated host inputs ``(n, n_features)``: memmaps and arrays are not copied."""
+def host_inputs(X: Any, n_features: int, dtype: str, name: str = "X") -> np.ndarray:
+    """Validated host inputs ``(n, n_features)`` for a ``dtype`` network (not copied)."""
     host = check_samples(host_array(X, name), n_features, name)
-    check_finite_chunked(host, name)
+    check_finite_chunked(host, name, dtype)
     return host
 
 
-def host_targets(y: Any, loss: Loss, n_outputs: int, n_samples: int, name: str = "y") -> np.ndarray:
-    """Validated host targets for ``loss``, shape ``(n_samples, n_outputs)``."""
+def host_targets(
+    y: Any, loss: Loss, n_outputs: int, n_samples: int, dtype: str, name: str = "y"
+) -> np.ndarray:
+    """Validated host targets for ``loss`` and a ``dtype`` network, ``(n_samples, n_outputs)``."""
     host = host_array(y, name)
-    check_finite_chunked(host, name)
+    check_finite_chunked(host, name, dtype)
     if host.shape[:1] != (n_samples,):
         raise AnynnValueError(
             f"X and {name} must have the same number of samples; got {n_samples} and "
@@ -55,7 +57,11 @@ def host_targets(y: Any, loss: Loss, n_outputs: int, n_samples: int, name: str =
 
 
 def sample_weights(
-    sample_weight: Any, class_weight: Mapping[int, float] | None, Y: np.ndarray, name: str = ""
+    sample_weight: Any,
+    class_weight: Mapping[int, float] | None,
+    Y: np.ndarray,
+    name: str = "",
+    dtype: str = "float64",
 ) -> np.ndarray | None:
     """Per-sample weights ``(n, 1)`` from ``sample_weight`` times ``class_weight[label]``.
 
@@ -75,7 +81,7 @@ def sample_weights(
                 f"{name}sample_weight must have shape ({n},), one weight per sample; got "
                 f"{weights.shape}"
             )
-        check_finite(weights, f"{name}sample_weight")
+        check_finite(weights, f"{name}sample_weight", dtype)
         if n and weights.min() < 0:
             raise AnynnValueError(f"{name}sample_weight must be >= 0; got {weights.min()}")
     if class_weight is not None:
@@ -207,13 +213,13 @@ def make_dataset(
         X_ready = inputs_to_device(X, n_inputs, backend, xname)  # already on the device
         resident = True
     else:
-        X_ready = host_inputs(X, n_inputs, xname)
+        X_ready = host_inputs(X, n_inputs, backend.dtype_name, xname)
         resident = None
     n = int(X_ready.shape[0])
     if n == 0:
         raise AnynnValueError(f"{xname} is empty: at least one sample is needed")
-    Y = host_targets(y, loss, n_outputs, n, yname)
-    W = sample_weights(sample_weight, class_weight, Y, prefix)
+    Y = host_targets(y, loss, n_outputs, n, backend.dtype_name, yname)
+    W = sample_weights(sample_weight, class_weight, Y, prefix, backend.dtype_name)
     if resident is None:
         if on_device == "auto":
             itemsize = np.dtype(backend.dtype_name).itemsize

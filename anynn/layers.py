@@ -137,7 +137,7 @@ class Dense:
         host = host_array(value, what)
         if tuple(host.shape) != shape:
             raise AnynnValueError(f"{what} must have shape {shape}; got {tuple(host.shape)}")
-        check_finite(host, what)
+        check_finite(host, what, self.backend.dtype_name)
         return self.backend.xp.asarray(self.backend.asarray(host), copy=True)
 
     @property

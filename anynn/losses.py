@@ -27,6 +27,29 @@ def _count(a: Array) -> int:
     return math.prod(a.shape)
 
 
+_PROBE_MAGNITUDES = np.concatenate([[0.0], np.logspace(-3.0, 4.0, 141)])
+
+
+def maps_into_unit_interval(activation: Activation, width: int) -> bool:
+    """Whether ``activation`` keeps every output in [0, 1], checked on a float64 grid.
+
+    Built-in sigmoid and softmax are known to; others are evaluated over inputs from
+    -1e4 to 1e4 (a random spread over the ``width`` outputs for non-elementwise ones).
+    """
+    if activation.builtin in ("sigmoid", "softmax"):
+        return True
+    grid = np.concatenate([-_PROBE_MAGNITUDES[::-1], _PROBE_MAGNITUDES])
+    if activation.elementwise:
+        z = grid[:, None]
+    else:
+        spread = np.random.default_rng(0).standard_normal((grid.size, width))
+        z = spread * np.abs(grid)[:, None]
+    with np.errstate(all="ignore"):
+        out = np.asarray(activation(z), dtype=np.float64)
+    finite = out[np.isfinite(out)]
+    return bool(finite.size) and float(finite.min()) >= 0.0 and float(finite.max()) <= 1.0
+
+
 class Loss:
     """A loss ``L(a, y)`` averaged over a batch.
 
@@ -41,9 +64,28 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    needs_probabilities = False
+    """Whether outputs must lie in [0, 1] (cross-entropies take the log of them)."""
+
     def can_fuse(self, activation: Activation) -> bool:
         """Whether the loss fuses with this output activation."""
         return self.fuses_with is not None and activation.builtin == self.fuses_with
+
+    def check_output(self, activation: Activation, width: int) -> None:
+        """Refuse an output activation this loss cannot train (before any work).
+
+        Raises
+        ------
+        AnynnValueError
+            For a cross-entropy whose output activation leaves [0, 1] (an identity or
+            tanh output would get meaningless, huge gradients).
+        """
+        if self.needs_probabilities and not maps_into_unit_interval(activation, width):
+            raise AnynnValueError(
+                f"loss={self.name!r} needs outputs in [0, 1], but the output activation "
+                f"{activation.name} leaves that range; use a sigmoid or softmax output "
+                "layer (anynn then uses the stable logits form), or loss='mse'"
+            )
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
         """Validate host targets and bring them to shape ``(n, n_outputs)``."""
@@ -99,6 +141,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "bce"
     fuses_with = "sigmoid"
+    needs_probabilities = True
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
         y = super().prepare_targets(y, n_outputs, what)
@@ -140,6 +183,7 @@ class CategoricalCrossEntropy(Loss):
 
     name = "cce"
     fuses_with = "softmax"
+    needs_probabilities = True
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
         if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and n_outputs > 1):

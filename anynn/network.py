@@ -232,7 +232,8 @@ class Network:
     # -- training -------------------------------------------------------------------
     def prepare_targets(self, y: Any, loss: losses.Loss, n_samples: int, name: str = "y") -> Array:
         """Validate targets for ``loss`` and move them to the device."""
-        return self.backend.asarray(host_targets(y, loss, self.outputs, n_samples, name))
+        dtype = self.backend.dtype_name
+        return self.backend.asarray(host_targets(y, loss, self.outputs, n_samples, dtype, name))
 
     def fit(
         self,
@@ -344,6 +345,7 @@ class Network:
         if not isinstance(shuffle, bool):
             raise AnynnTypeError(f"shuffle must be True or False; got {shuffle!r}")
         loss_obj = losses.get(loss)
+        loss_obj.check_output(self.layers[-1].activation, self.outputs)
         metric_objs = metrics_module.get_list(metrics)
         opt = self._fit_optimizer(optimizer, lr)
         cbs = check_callbacks(callbacks)
@@ -520,6 +522,7 @@ class Network:
             The loss as a Python float; with ``metrics``, a dict ``{"loss": ..., name: ...}``.
         """
         loss_obj = losses.get(loss)
+        loss_obj.check_output(self.layers[-1].activation, self.outputs)
         metric_objs = metrics_module.get_list(metrics)
         data = self._dataset(X, y, loss_obj, sample_weight, None, "", on_device="auto")
         with self.backend.overflow_allowed():

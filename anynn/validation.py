@@ -33,15 +33,29 @@ def host_array(data: Any, name: str) -> np.ndarray:
     return host
 
 
-def check_finite(host: np.ndarray, name: str) -> None:
-    """Raise if ``host`` holds NaN or infinity, naming the first bad position."""
-    if np.issubdtype(host.dtype, np.floating):
-        bad = ~np.isfinite(host)
-        if bad.any():
-            position = tuple(int(i) for i in np.argwhere(bad)[0])
+def check_finite(host: np.ndarray, name: str, dtype: str = "float64") -> None:
+    """Raise if ``host`` holds NaN, infinity or a value that overflows ``dtype``.
+
+    The first bad position is named. Values beyond float32's range (about 3.4e38) would
+    turn into infinities when a float32 network receives them, so they are refused too.
+    """
+    if not np.issubdtype(host.dtype, np.floating):
+        return
+    bad = ~np.isfinite(host)
+    if bad.any():
+        position = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise AnynnValueError(
+            f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf), the "
+            f"first at index {position}: {host[position]}"
+        )
+    limit = float(np.finfo(dtype).max)
+    if np.finfo(host.dtype).max > limit and host.size:
+        too_big = np.abs(host) > limit
+        if too_big.any():
+            position = tuple(int(i) for i in np.argwhere(too_big)[0])
             raise AnynnValueError(
-                f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf), the "
-                f"first at index {position}: {host[position]}"
+                f"{name} holds {int(too_big.sum())} value(s) beyond the {dtype} range "
+                f"(|x| > {limit:.4g}), the first at index {position}: {host[position]}"
             )
 
 
@@ -78,7 +92,7 @@ def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "
             raise AnynnValueError(f"{name} holds non-finite values (NaN or inf)")
         return data if data.dtype == backend.dtype else xp.astype(data, backend.dtype)
     host = check_samples(host_array(data, name), n_features, name)
-    check_finite(host, name)
+    check_finite(host, name, backend.dtype_name)
     return backend.asarray(host)
 
 
