@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from anynn.cli import demo, main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_trains_and_reports_accuracy(backend: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,9 +28,11 @@ def test_demo_learns_the_circle() -> None:
 
 
 def test_python_dash_m_anynn_runs_the_demo() -> None:
+    env = dict(os.environ)  # this checkout first: works uninstalled
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, "-m", "anynn", "demo", "--epochs", "2"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout

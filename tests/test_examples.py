@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from anynn import io
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -57,11 +59,11 @@ def test_gpu_compare_runs_or_explains() -> None:
 
 
 def test_xor_saves_only_when_asked(tmp_path: Path) -> None:
-    pytest.importorskip("anynn.io")
     target = tmp_path / "xor.anynn"
     result = run_example("xor.py", "--save", str(target))
     assert result.returncode == 0, result.stderr
     assert target.is_file() and f"saved to {target}" in result.stdout
+    assert io.inspect(target)["inputs"] == 2
 
 
 def test_every_example_is_covered() -> None:

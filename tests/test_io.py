@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,16 @@ from safetensors.numpy import save as safetensors_save
 import anynn as nn
 from anynn import ActivationError, ModelFileError, activations, atomic, io, optimizers
 from anynn.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBPROCESS_TIMEOUT = 120  # well above the library's 30 s stability backstop
+
+
+def repo_env() -> dict[str, str]:
+    """The environment with this checkout first on PYTHONPATH (works uninstalled)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
 
 X_TEST = np.random.default_rng(7).uniform(-2.0, 2.0, size=(16, 2))
 
@@ -182,9 +194,19 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
         nn.Network(2, [(5, True, "relu"), (1, True, "sigmoid")], seed=3).save({str(path)!r})
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=repo_env()
+    )
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        stdout = proc.stdout
+        assert stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+        try:  # a reader thread: a child that hangs before printing fails the test, not pytest
+            first = lines.get(timeout=SUBPROCESS_TIMEOUT)
+        except queue.Empty:
+            pytest.fail(f"the writer printed nothing within {SUBPROCESS_TIMEOUT} s")
+        assert first.strip() == "writing", f"unexpected writer output {first!r}"
         assert len(list(tmp_path.iterdir())) == 2  # the half-written temporary file
     finally:
         proc.kill()
@@ -231,9 +253,7 @@ def test_resume_with_sgd_equals_uninterrupted_training(tmp_path: Path) -> None:
 
 
 def test_resume_with_adam_equals_uninterrupted_training(tmp_path: Path) -> None:
-    adam = getattr(optimizers, "Adam", None)
-    if adam is None:
-        pytest.skip("anynn.optimizers has no Adam yet")
+    adam = optimizers.Adam
     resumed = _resume_matches(lambda: adam(lr=0.05), tmp_path)
     assert isinstance(resumed.optimizer, adam)
     assert io.inspect(tmp_path / "m.anynn")["optimizer"] == "adam"
@@ -278,9 +298,11 @@ def test_python_m_anynn_info(tmp_path: Path) -> None:
     path = tmp_path / "m.anynn"
     small_net().save(path)
     done = subprocess.run(
-        [sys.executable, "-m", "anynn", "info", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "anynn", "info", str(path)],
+        capture_output=True, text=True, env=repo_env(), timeout=SUBPROCESS_TIMEOUT, check=False,
     )
-    assert done.returncode == 0 and "17 parameters" in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "17 parameters" in done.stdout
 
 
 # -- hostile and broken files -----------------------------------------------------------
@@ -544,6 +566,7 @@ def test_hostile_nested_exp_file_is_handled_quickly(
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env=repo_env(), timeout=SUBPROCESS_TIMEOUT, check=True,
     )
     assert result.stdout.strip() == "done"

@@ -176,6 +176,22 @@ def test_defaults_equal_torch() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("make", "lr", "config"),
+    [
+        (opt.SGD, 0.01, {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0}),
+        (opt.Adam, 1e-3, {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}),
+        (opt.AdamW, 1e-3, {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2}),
+        (opt.RMSprop, 1e-2, {"rho": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0}),
+    ],
+)
+def test_documented_defaults(make: type, lr: float, config: dict) -> None:
+    """PyTorch's defaults written as literals (SGD's lr is the issue's 0.01): no torch needed."""
+    optimizer = make()
+    assert optimizer.lr == lr
+    assert optimizer.config() == config
+
+
 def test_state_lives_on_backend(backend: str) -> None:
     optimizer = opt.Adam(0.01)
     run_anynn(optimizer, backend, 1)

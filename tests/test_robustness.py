@@ -85,8 +85,17 @@ def test_numpy_integer_layer_lengths_are_accepted(backend: str) -> None:
 def test_numpy_float_class_weights_are_accepted(backend: str) -> None:
     X = np.random.default_rng(1).normal(size=(10, 2))
     y = (X[:, 0] > 0).astype(float)
-    net = nn.Network(2, [(1, True, "sigmoid")], backend=backend, seed=0)
-    net.fit(X, y, loss="bce", class_weight={0: np.float32(1.0), 1: np.float32(2.0)}, verbose=0)
+    runs = []
+    for weights in ({0: np.float32(1.0), 1: np.float32(2.0)}, {0: 1.0, 1: 2.0}):
+        net = nn.Network(2, [(1, True, "sigmoid")], backend=backend, seed=0)
+        history = net.fit(X, y, loss="bce", epochs=3, class_weight=weights, verbose=0)
+        runs.append((dict(history.history), [to_numpy(p.value) for p in net.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the weights act: class 1 counted twice differs from unweighted training
+    plain = nn.Network(2, [(1, True, "sigmoid")], backend=backend, seed=0)
+    assert plain.fit(X, y, loss="bce", epochs=3, verbose=0).history["loss"] != runs[0][0]["loss"]
 
 
 def test_data_on_device_must_be_a_flag(backend: str) -> None:

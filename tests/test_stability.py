@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -14,7 +16,15 @@ from hypothesis import strategies as st
 
 from anynn import activations
 from anynn.errors import ActivationError
-from anynn.stability import PROBE_POINTS, first_failure, reference_values, stable_form
+from anynn.stability import (
+    PROBE_POINTS,
+    REFERENCE_SECONDS,
+    first_failure,
+    reference_values,
+    stable_form,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 x = sympy.Symbol("x", real=True)
 GRID = np.unique(
@@ -162,8 +172,13 @@ def test_nested_exp_is_probed_quickly_in_a_subprocess() -> None:
         "    pass\n"
         "print('done')\n"
     )
+    env = dict(os.environ)  # this checkout first: works uninstalled
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    timeout = 120  # well above the library's own backstop, so the backstop acts first
+    assert timeout >= 4 * REFERENCE_SECONDS
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env=env, timeout=timeout, check=True,
     )
     assert result.stdout.strip() == "done"
 
