@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,18 @@ class History:
     epoch: list[int] = field(default_factory=list)
 
     def record(self, epoch: int, **values: float) -> None:
-        """Append one epoch's values."""
+        """Append one epoch's values, keeping every list aligned with ``epoch``.
+
+        A key not recorded in some epochs (a metric used by one ``fit`` and not the
+        next) holds NaN for those epochs, so ``history[key][i]`` is always epoch ``i``.
+        """
+        done = len(self.epoch)
         self.epoch.append(epoch)
         for key, value in values.items():
-            self.history.setdefault(key, []).append(value)
+            self.history.setdefault(key, [math.nan] * done).append(value)
+        for series in self.history.values():
+            if len(series) == done:
+                series.append(math.nan)
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]

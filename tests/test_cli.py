@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from repo_env import repo_env
 
 from anynn.cli import demo, main
 
@@ -28,8 +28,7 @@ def test_demo_learns_the_circle() -> None:
 
 
 def test_python_dash_m_anynn_runs_the_demo() -> None:
-    env = dict(os.environ)  # this checkout first: works uninstalled
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = repo_env()  # this checkout first: works uninstalled
     result = subprocess.run(
         [sys.executable, "-m", "anynn", "demo", "--epochs", "2"],
         capture_output=True, text=True, env=env, timeout=120, check=False,

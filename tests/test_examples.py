@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from repo_env import repo_env
 
 from anynn import io
 
@@ -26,8 +26,7 @@ EXPECTED = {
 def run_example(
     script: str, *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = repo_env()  # this checkout first: works uninstalled
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True, text=True, env=env, timeout=300, check=False, cwd=cwd,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
+from repo_env import repo_env
 from safetensors.numpy import load_file
 from safetensors.numpy import save as safetensors_save
 
@@ -25,13 +26,6 @@ from anynn.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBPROCESS_TIMEOUT = 120  # well above the library's 30 s stability backstop
-
-
-def repo_env() -> dict[str, str]:
-    """The environment with this checkout first on PYTHONPATH (works uninstalled)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
 
 X_TEST = np.random.default_rng(7).uniform(-2.0, 2.0, size=(16, 2))
 

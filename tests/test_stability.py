@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from repo_env import repo_env
 
 from anynn import activations
 from anynn.errors import ActivationError
@@ -172,8 +172,7 @@ def test_nested_exp_is_probed_quickly_in_a_subprocess() -> None:
         "    pass\n"
         "print('done')\n"
     )
-    env = dict(os.environ)  # this checkout first: works uninstalled
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = repo_env()  # this checkout first: works uninstalled
     timeout = 120  # well above the library's own backstop, so the backstop acts first
     assert timeout >= 4 * REFERENCE_SECONDS
     result = subprocess.run(
