@@ -108,3 +108,20 @@ def test_validation_split_of_lists(backend: str) -> None:
     history = small(backend).fit(X, [0.0, 1.0, 1.0, 0.0, 1.0], validation_split=0.4,
                                  sample_weight=[1, 1, 1, 2, 2], verbose=0)
     assert len(history.history["val_loss"]) == 1
+
+
+def test_history_lists_stay_aligned_across_fits(backend: str) -> None:
+    X = np.random.default_rng(2).normal(size=(12, 2))
+    y = (X[:, 0] > 0).astype(float)
+    net = nn.Network(2, [(3, True, "tanh"), (1, True, "sigmoid")], backend=backend, seed=0)
+    net.fit(X, y, epochs=2, loss="bce", metrics=["accuracy"], validation_split=0.25, verbose=0)
+    history = net.fit(X, y, epochs=1, loss="bce", verbose=0)
+    assert history.epoch == [0, 1, 2]
+    assert all(len(v) == 3 for v in history.history.values())
+    assert np.isnan(history.history["val_loss"][2]) and np.isfinite(history.history["loss"][2])
+
+
+def test_gradcheck_of_an_exactly_zero_gradient_is_small(backend: str) -> None:
+    # By symmetry the output bias gradient is exactly 0; numeric noise must not read as 1.0.
+    net = nn.Network(2, [(1, True, "tanh"), 1], backend=backend, dtype="float64", seed=0)
+    assert nn.gradcheck(net, [[1.0, 0.0], [-1.0, 0.0]], [[1.0], [0.0]]) < 1e-4
