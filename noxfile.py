@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -25,6 +26,8 @@ GPU_PROBE = "from anynn.backend import cupy_available; print(cupy_available())"
 def tests(session: nox.Session, backend: str) -> None:
     """Run the test suite on one backend (cupy skips cleanly without a usable GPU)."""
     if backend == "cupy":
+        if shutil.which("nvidia-smi") is None:  # no NVIDIA driver: skip before downloading
+            session.skip("no NVIDIA GPU driver (nvidia-smi not found)")
         session.install("-e", ".[test,cupy]")
         if "True" not in str(session.run("python", "-c", GPU_PROBE, silent=True)):
             session.skip("no usable CUDA GPU: cupy.cuda.is_available() is False")

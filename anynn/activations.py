@@ -15,8 +15,9 @@ family: ``leaky_relu(0.1)`` or ``elu(alpha=0.5)``. Called with an array, it eval
 ``f`` like any activation. :func:`from_builtin` rebuilds any built-in from its name and
 parameters (what a model file stores).
 
-Conventions: at a kink ``f'`` is the derivative from the left (``relu'(0) = 0``,
-``leaky_relu'(0) = alpha``); NaN in gives NaN out for ``f`` and ``f'``.
+Conventions: at a kink of a linear argument ``f'`` is the derivative from the left
+(``relu'(0) = 0``, ``leaky_relu'(0) = alpha``; see :mod:`anynn.symbolic` for the exact
+rule); NaN in gives NaN out for ``f`` and ``f'``.
 """
 
 from __future__ import annotations
@@ -240,6 +241,11 @@ class ActivationFamily(Activation):
         if params or z is None or (isinstance(z, numbers.Real) and not isinstance(z, bool)):
             values = () if z is None else (z, *args)
             return self.with_params(*values, **params)
+        if args or not hasattr(z, "shape"):
+            raise ActivationError(
+                f"{self.name}(...) takes numeric parameters ({', '.join(self.defaults)}) or "
+                f"one array to evaluate; got {z!r}"
+            )
         return super().__call__(z)
 
 

@@ -156,7 +156,7 @@ def main() -> None:
         torch.set_num_threads(max(1, len(__import__("os").sched_getaffinity(0))))
     except ImportError:
         torch = None
-        print("PyTorch not installed: torch ratios skipped (pip install torch==2.13.0)")
+        print("PyTorch not installed: torch ratios skipped (install a CPU build of torch)")
 
     X, y = mnist_like(n)
     net = anynn_mnist_net()

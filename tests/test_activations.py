@@ -214,3 +214,8 @@ def test_softmax_vjp_equals_the_jacobian_product(backend: str) -> None:
         anynn.to_numpy(through_jacobian),
         atol=1e-15,
     )
+
+
+def test_a_family_called_with_a_non_number_is_an_anynn_error() -> None:
+    with pytest.raises(ActivationError, match="takes numeric parameters"):
+        activations.leaky_relu("a")
