@@ -112,6 +112,11 @@ def sample_weights(
         labels = (Y[:, 0] >= 0.5).astype(np.int64) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
         by_class = table[labels]
         weights = by_class if weights is None else weights * by_class
+    if weights is not None and n and not weights.any():
+        raise AnynnValueError(
+            f"{name}sample_weight and class_weight give every sample weight 0: the loss would "
+            "be 0 and nothing would be learned"
+        )
     return None if weights is None else weights[:, None]
 
 

@@ -97,8 +97,13 @@ class Network:
         self.stop_training = False
         self.layers: list[Dense] = []
         width = self.inputs
-        for spec in self.specs:
+        for i, spec in enumerate(self.specs):
             act = activations.get(spec.fn)
+            if act.builtin == "softmax" and spec.length == 1:
+                raise AnynnValueError(
+                    f"layers[{i}]: softmax over a single output is the constant 1 and cannot "
+                    "learn; use a sigmoid output (with loss='bce') or at least 2 outputs"
+                )
             self.layers.append(
                 Dense(width, spec.length, act, self.backend, bias=spec.bias, rng=self.rng)
             )

@@ -41,3 +41,14 @@ def test_values_beyond_float32_range_are_refused(backend: str, call: str) -> Non
 def test_float64_networks_take_large_finite_values(backend: str) -> None:
     net = anynn.Network(2, [(3, True, "tanh"), 1], backend=backend, dtype="float64", seed=0)
     assert np.all(np.isfinite(anynn.to_numpy(net.predict([[1e300, 0.0]]))))
+
+
+def test_softmax_over_one_output_is_refused(backend: str) -> None:
+    with pytest.raises(anynn.AnynnValueError, match="softmax over a single output"):
+        anynn.Network(2, [(3, True, "relu"), (1, True, "softmax")], backend=backend)
+
+
+def test_all_zero_sample_weights_are_refused(backend: str) -> None:
+    net = anynn.Network(2, [3, 1], backend=backend, seed=0)
+    with pytest.raises(anynn.AnynnValueError, match="every sample weight 0"):
+        net.fit([[0.0, 1.0], [1.0, 0.0]], [0.0, 1.0], sample_weight=[0.0, 0.0], verbose=0)
