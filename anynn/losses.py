@@ -50,6 +50,16 @@ def maps_into_unit_interval(activation: Activation, width: int) -> bool:
     return bool(finite.size) and float(finite.min()) >= 0.0 and float(finite.max()) <= 1.0
 
 
+def _weighted(values: Array, weights: Array | None) -> Array:
+    """``values`` times the per-sample ``(n, 1)`` weights, if any."""
+    return values if weights is None else values * weights
+
+
+def _weighted_sum(xp: Any, values: Array, weights: Array | None) -> Array:
+    """Sum of ``values`` weighted per sample (0-d array)."""
+    return xp.sum(_weighted(values, weights))
+
+
 class Loss:
     """A loss ``L(a, y)`` averaged over a batch.
 
@@ -128,12 +138,10 @@ class MeanSquaredError(Loss):
 
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         diff = a - y
-        squared = diff * diff if weights is None else diff * diff * weights
-        return xp.sum(squared) / _count(diff)
+        return _weighted_sum(xp, diff * diff, weights) / _count(diff)
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        grad = (a - y) * (2.0 / _count(a))
-        return grad if weights is None else grad * weights
+        return _weighted((a - y) * (2.0 / _count(a)), weights)
 
 
 class BinaryCrossEntropy(Loss):
@@ -155,27 +163,21 @@ class BinaryCrossEntropy(Loss):
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = clip(xp, a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
         per_element = y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)
-        if weights is not None:
-            per_element = per_element * weights
-        return -xp.sum(per_element) / _count(a)
+        return -_weighted_sum(xp, per_element, weights) / _count(a)
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = clip(xp, a, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
-        grad = (p - y) / (p * (1.0 - p) * _count(a))
-        return grad if weights is None else grad * weights
+        return _weighted((p - y) / (p * (1.0 - p) * _count(a)), weights)
 
     def fused_value(
         self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
     ) -> Array:
         # log(1 + exp(-|z|)) + max(z, 0) - z*y: finite for every z.
         per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
-        if weights is not None:
-            per_element = per_element * weights
-        return xp.sum(per_element) / _count(z)
+        return _weighted_sum(xp, per_element, weights) / _count(z)
 
     def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
-        delta = (a - y) * (1.0 / _count(a))
-        return delta if weights is None else delta * weights
+        return _weighted((a - y) * (1.0 / _count(a)), weights)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -217,15 +219,11 @@ class CategoricalCrossEntropy(Loss):
 
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = xp.maximum(a, _PROBABILITY_FLOOR)
-        per_element = y * xp.log(p)
-        if weights is not None:
-            per_element = per_element * weights
-        return -xp.sum(per_element) / a.shape[0]
+        return -_weighted_sum(xp, y * xp.log(p), weights) / a.shape[0]
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         p = xp.maximum(a, _PROBABILITY_FLOOR)
-        grad = -y / (p * a.shape[0])
-        return grad if weights is None else grad * weights
+        return _weighted(-y / (p * a.shape[0]), weights)
 
     def fused_value(
         self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
@@ -233,14 +231,10 @@ class CategoricalCrossEntropy(Loss):
         # log-sum-exp shifted by the row maximum: finite for every z.
         peak = xp.max(z, axis=-1, keepdims=True)
         log_norm = xp.log(xp.sum(xp.exp(z - peak), axis=-1, keepdims=True)) + peak
-        per_element = y * (log_norm - z)
-        if weights is not None:
-            per_element = per_element * weights
-        return xp.sum(per_element) / z.shape[0]
+        return _weighted_sum(xp, y * (log_norm - z), weights) / z.shape[0]
 
     def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
-        delta = (a - y) * (1.0 / a.shape[0])
-        return delta if weights is None else delta * weights
+        return _weighted((a - y) * (1.0 / a.shape[0]), weights)
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -135,6 +135,22 @@ def torch_xor(epochs: int):
     return run
 
 
+def compare_mnist(
+    X: np.ndarray, y: np.ndarray, batch: int, steps: int | None, target: float,
+    with_torch: bool, repeats: int,
+) -> None:
+    """Time one epoch of the MNIST-shaped network against the floor and PyTorch."""
+    net = anynn_mnist_net()
+    runs = [lambda: net.fit(X, y, epochs=1, lr=0.01, batch_size=batch, loss="cce")]
+    runs.append(matmul_floor(X, batch))
+    if with_torch:
+        runs.append(torch_mnist(X, y, batch, steps))
+    times = best_times(runs, repeats)
+    report("anynn / bare matmuls (floor)", times[0], times[1], None)
+    if with_torch:
+        report("anynn / PyTorch", times[0], times[2], target)
+
+
 def report(name: str, ours: float, reference: float, target: float | None) -> None:
     verdict = "" if target is None else ("  OK" if ours / reference <= target else "  MISSED")
     bound = "" if target is None else f" (target <= {target})"
@@ -159,28 +175,11 @@ def main() -> None:
         print("PyTorch not installed: torch ratios skipped (install a CPU build of torch)")
 
     X, y = mnist_like(n)
-    net = anynn_mnist_net()
-    runs = [lambda: net.fit(X, y, epochs=1, lr=0.01, batch_size=128, loss="cce")]
-    runs.append(matmul_floor(X, 128))
-    if torch is not None:
-        runs.append(torch_mnist(X, y, 128, None))
-    times = best_times(runs, repeats)
     print(f"case 1: one epoch, {n} samples, 784-256-128-10, batch 128")
-    report("anynn / bare matmuls (floor)", times[0], times[1], None)
-    if torch is not None:
-        report("anynn / PyTorch", times[0], times[2], 1.0)
-
-    X1, y1 = X[:single_steps], y[:single_steps]
-    net1 = anynn_mnist_net()
-    runs = [lambda: net1.fit(X1, y1, epochs=1, lr=0.01, batch_size=1, loss="cce")]
-    runs.append(matmul_floor(X1, 1))
-    if torch is not None:
-        runs.append(torch_mnist(X1, y1, 1, single_steps))
-    times = best_times(runs, repeats)
+    compare_mnist(X, y, 128, None, 1.0, torch is not None, repeats)
     print(f"case 2: {single_steps} single-sample steps, 784-256-128-10")
-    report("anynn / bare matmuls (floor)", times[0], times[1], None)
-    if torch is not None:
-        report("anynn / PyTorch", times[0], times[2], 0.5)
+    compare_mnist(X[:single_steps], y[:single_steps], 1, single_steps, 0.5, torch is not None,
+                  repeats)
 
     Xx = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     yx = np.array([[0], [1], [1], [0]], dtype=np.float32)
