@@ -23,17 +23,41 @@ class Parameter:
     value : array
         The current value, on the network's backend.
     grad : array or None
-        The gradient from the last backward pass.
+        The gradient from the last backward pass. A single-sample weight gradient is
+        kept as its two outer-product factors and only built when ``grad`` is read, so
+        plain SGD can update with one pass (:attr:`outer_factors`).
     name : str
         ``"layers.{i}.weight"`` or ``"layers.{i}.bias"`` once the layer is numbered.
     """
 
-    __slots__ = ("value", "grad", "name")
+    __slots__ = ("value", "_grad", "_factors", "name")
 
     def __init__(self, value: Array, name: str = "") -> None:
         self.value = value
-        self.grad: Array = None  # set by the backward pass
+        self._grad: Array = None  # set by the backward pass
+        self._factors: tuple[Array, Array] | None = None
         self.name = name
+
+    @property
+    def grad(self) -> Array:
+        """The gradient (built from its outer-product factors on first read)."""
+        if self._grad is None and self._factors is not None:
+            column, row = self._factors
+            self._grad = column * row
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Array) -> None:
+        self._grad, self._factors = value, None
+
+    def set_outer_gradient(self, column: Array, row: Array) -> None:
+        """Set the gradient ``column * row`` (shapes ``(n, 1)`` and ``(1, m)``), unbuilt."""
+        self._grad, self._factors = None, (column, row)
+
+    @property
+    def outer_factors(self) -> tuple[Array, Array] | None:
+        """``(column, row)`` while the gradient is an unbuilt outer product, else None."""
+        return self._factors if self._grad is None else None
 
     def __repr__(self) -> str:
         return f"Parameter({self.name or '?'}, shape={tuple(self.value.shape)})"
@@ -222,7 +246,7 @@ class Dense:
             raise AnynnValueError("backward() called before forward_train()")
         xp = self.backend.xp
         if x.shape[0] == 1:  # an outer product: a broadcast multiply beats a (n,1)@(1,m) GEMM
-            self.weight.grad = x.mT * delta
+            self.weight.set_outer_gradient(x.mT, delta)
             if self.bias is not None:  # the sum over one sample is a reshape (a view)
                 self.bias.grad = xp.reshape(delta, (self.n_out,))
         else:

@@ -262,8 +262,11 @@ class SGD(Optimizer):
         wd, mu = self.weight_decay, self.momentum
         if not mu:
             for p in params:
-                g = p.grad if not wd else p.grad + wd * p.value
-                p.value -= lr * g
+                factors = p.outer_factors if not wd else None
+                if factors is not None:  # w -= column * (lr * row): one pass, no gradient
+                    p.value -= factors[0] * (lr * factors[1])
+                else:
+                    p.value -= lr * (p.grad if not wd else p.grad + wd * p.value)
             return
         for p, buf in zip(params, self._state["momentum_buffer"], strict=True):
             g = p.grad if not wd else p.grad + wd * p.value

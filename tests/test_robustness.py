@@ -125,3 +125,26 @@ def test_gradcheck_of_an_exactly_zero_gradient_is_small(backend: str) -> None:
     # By symmetry the output bias gradient is exactly 0; numeric noise must not read as 1.0.
     net = nn.Network(2, [(1, True, "tanh"), 1], backend=backend, dtype="float64", seed=0)
     assert nn.gradcheck(net, [[1.0, 0.0], [-1.0, 0.0]], [[1.0], [0.0]]) < 1e-4
+
+
+def test_single_sample_gradient_is_an_outer_product_built_on_demand(backend: str) -> None:
+    net = nn.Network(3, [(4, True, "tanh"), (2, True, "identity")], backend=backend,
+                     dtype="float64", seed=0)
+    bk = net.backend
+    x, y = bk.asarray([[0.5, -1.0, 2.0]]), bk.asarray([[1.0, -1.0]])
+    net.loss_and_gradients(x, y, nn.losses.get("mse"), False)
+    weight = net.layers[0].weight
+    column, row = weight.outer_factors
+    expected = to_numpy(column) * to_numpy(row)
+    np.testing.assert_allclose(to_numpy(weight.grad), expected, rtol=0, atol=0)
+    assert weight.outer_factors is None  # built once, then an ordinary gradient
+    # plain SGD updates from the factors exactly as from the built gradient
+    a, b = net.to(), net.to()
+    for clone in (a, b):
+        clone.loss_and_gradients(x, y, nn.losses.get("mse"), False)
+    for p in b.parameters():
+        _ = p.grad  # force the built form
+    nn.optimizers.SGD(0.1).step(a.parameters())
+    nn.optimizers.SGD(0.1).step(b.parameters())
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_allclose(to_numpy(pa.value), to_numpy(pb.value), rtol=1e-15, atol=1e-15)
