@@ -42,6 +42,12 @@ class History:
             if len(series) == done:
                 series.append(math.nan)
 
+    def drop_last(self) -> None:
+        """Forget the last recorded epoch (its weights were rolled back)."""
+        self.epoch.pop()
+        for series in self.history.values():
+            series.pop()
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 

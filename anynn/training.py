@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -194,6 +194,7 @@ class Trainer:
                         cb.on_epoch_end(epoch, logs)
                     if net.stop_training:
                         break
+                self._check_last_update(history, net.parameters())
         finally:
             net.clear_training_state()
             for cb in self.callbacks:
@@ -266,11 +267,7 @@ class Trainer:
     def _mean_loss(
         self, values: list[Array], epoch: int, first_step: int, params: list[Any]
     ) -> float:
-        """The epoch's mean loss; roll back and raise if it or the weights are not finite.
-
-        Two reads per epoch: the loss, and whether every parameter is finite after the
-        last update (whose loss is only seen in the next epoch).
-        """
+        """The epoch's mean loss (one read); roll back and raise if it is not finite."""
         xp = self.net.backend.xp
         if len(values) == 1:
             stacked = values[0]
@@ -280,14 +277,26 @@ class Trainer:
             sizes = self.sizes[: len(values)]
             total = float(xp.sum(stacked * self.net.backend.asarray(sizes))) / sum(sizes)
         if math.isfinite(total):
-            if all_finite(xp, [p.value for p in params]):
-                return total
-            step = first_step + len(values) - 1
-            cause = f"the weights became non-finite in the update of step {step}"
-        else:
-            finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
-            step = first_step + int(np.argmin(finite))
-            cause = f"the loss became {total} at step {step}"
+            return total
+        finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
+        step = first_step + int(np.argmin(finite))
+        self._diverged(f"the loss became {total} at step {step}", epoch, step, params)
+
+    def _check_last_update(self, history: History, params: list[Any]) -> None:
+        """After the last epoch: its final update is seen by no loss, so check the weights.
+
+        Non-finite weights are rolled back like a diverged epoch, and that epoch's
+        record is dropped from ``history``.
+        """
+        if not history.epoch or all_finite(self.net.backend.xp, [p.value for p in params]):
+            return
+        epoch, step = history.epoch[-1], self.optimizer.iterations - 1
+        history.drop_last()
+        self._diverged(
+            f"the weights became non-finite in the update of step {step}", epoch, step, params
+        )
+
+    def _diverged(self, cause: str, epoch: int, step: int, params: list[Any]) -> NoReturn:
         restored = self._restore_finite(params)
         self.optimizer.reset()
         raise TrainingDiverged(

@@ -43,6 +43,7 @@ def test_divergence_in_the_last_update_is_caught_and_rolled_back(backend: str) -
     assert info.value.epoch == 0 and info.value.step == 0
     for a, p in zip(before, net.parameters(), strict=True):
         np.testing.assert_array_equal(a, to_numpy(p.value))
+    assert net.history.epoch == [] and net.history.history["loss"] == []
 
 
 @pytest.mark.parametrize("bad", [float("nan"), "fast", -1.0])
