@@ -37,7 +37,10 @@ class History:
         done = len(self.epoch)
         self.epoch.append(epoch)
         for key, value in values.items():
-            self.history.setdefault(key, [math.nan] * done).append(value)
+            series = self.history.get(key)
+            if series is None:  # a key new in this epoch: NaN for the earlier ones
+                series = self.history[key] = [math.nan] * done
+            series.append(value)
         for series in self.history.values():
             if len(series) == done:
                 series.append(math.nan)
