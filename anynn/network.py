@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -615,7 +614,7 @@ def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
     """Rebuild a pickled network (see :meth:`Network.__reduce__`)."""
     from .io import load
 
-    namespace: Any = importlib.import_module(backend) if backend == "torch" else backend
+    namespace: Any = backend
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "network.anynn")
         with open(path, "wb") as file:
