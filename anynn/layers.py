@@ -93,6 +93,11 @@ class Dense:
         Whether the layer has a bias vector ``b`` of shape ``(n_out,)``.
     rng : numpy.random.Generator, optional
         Host generator for the initial weights (He or Glorot normal by activation).
+
+    Attributes
+    ----------
+    bound_activation : BoundActivation
+        The activation's forward and backward for this backend (:func:`anynn.activations.bind`).
     """
 
     def __init__(
