@@ -204,7 +204,9 @@ class Backend:
         The device arrays are created on.
     """
 
-    def __init__(self, spec: str | ModuleType | NamespaceSpec | Backend = "numpy", dtype: Any = "float32") -> None:
+    def __init__(
+        self, spec: str | ModuleType | NamespaceSpec | Backend = "numpy", dtype: Any = "float32"
+    ) -> None:
         self.name: str
         self.xp: ModuleType
         if isinstance(spec, Backend):

@@ -22,8 +22,8 @@ from safetensors.numpy import save as safetensors_save
 
 import anynn as nn
 from anynn import ActivationError, ModelFileError, activations, io, optimizers
-from anynn.io import atomic
 from anynn.cli import main
+from anynn.io import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBPROCESS_TIMEOUT = 120  # well above the library's 30 s stability backstop
