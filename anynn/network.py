@@ -15,7 +15,7 @@ from .backend import Backend, clip
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .clipping import check_clip
 from .data import Dataset, check_on_device, host_targets, make_dataset
-from .errors import AnynnTypeError, AnynnValueError, ModelFileError
+from .errors import AnynnTypeError, AnynnValueError, BackendUnavailableError, ModelFileError
 from .history import History
 from .layers import Dense, Parameter
 from .progress import progress_callback, resolve_verbose
@@ -557,58 +557,29 @@ class Network:
 
     # -- state, copies and files ----------------------------------------------------
     def state(self, *, include_training: bool = False) -> NetworkState:
-        """The network as plain data: architecture and host copies of the parameters.
-
-        Parameters
-        ----------
-        include_training : bool
-            Also include the training state: the RNG state, the optimizer state and
-            the history, so that a network rebuilt from it resumes :meth:`fit` exactly.
-        """
+        """The network as plain data (host copies); ``include_training`` adds the RNG,
+        optimizer and history states, so that :meth:`from_state` resumes ``fit`` exactly."""
         layers = []
         for layer, rate in zip(self.layers, self.dropout, strict=True):
-            host = layer.host_parameters()
-            biases = host.get("bias")
-            layers.append(LayerState(
-                length=layer.n_out,
-                activation=layer.activation,
-                dropout=rate,
-                weights=np.array(host["weight"], copy=True),
-                biases=None if biases is None else np.array(biases, copy=True),
-            ))
+            host = {k: np.array(v, copy=True) for k, v in layer.host_parameters().items()}
+            layers.append(
+                LayerState(layer.n_out, layer.activation, rate, host["weight"], host.get("bias"))
+            )
         training = None
         if include_training:
-            training = TrainingState(
-                rng=rng_state(self.rng),
-                optimizer=None if self.optimizer is None else self.optimizer.state_dict(),
-                history=History.from_dict(self.history.to_dict()),
-            )
+            optimizer = None if self.optimizer is None else self.optimizer.state_dict()
+            history = History.from_dict(self.history.to_dict())
+            training = TrainingState(rng_state(self.rng), optimizer, history)
         return NetworkState(self.inputs, self.dtype, self.seed, layers, training)
 
     @classmethod
-    def from_state(
-        cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None
-    ) -> Network:
-        """Build a network from :meth:`state` on ``backend`` (any: parameters are host data).
-
-        Parameters
-        ----------
-        state : NetworkState
-            The architecture, parameters and optionally the training state.
-        backend : str, module, NamespaceSpec or Backend
-            Where to build the network.
-        dtype : {"float32", "float64"}, optional
-            Convert the parameters to this dtype; the state's dtype by default.
-        """
+    def from_state(cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None) -> Network:
+        """Build a network from :meth:`state` on ``backend`` (a name, a namespace module, a
+        :meth:`Backend.spec` or a Backend), in ``dtype`` (default: the state's)."""
         target = Backend(backend, state.dtype if dtype is None else dtype)
-        net = cls(
-            state.inputs,
-            [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
-              "dropout": layer.dropout} for layer in state.layers],
-            backend=target,
-            dtype=target.dtype_name,
-            seed=state.seed,
-        )
+        specs = [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
+                  "dropout": layer.dropout} for layer in state.layers]
+        net = cls(state.inputs, specs, backend=target, dtype=target.dtype_name, seed=state.seed)
         for layer, saved in zip(net.layers, state.layers, strict=True):
             layer.weights = saved.weights
             if saved.biases is not None:
@@ -682,7 +653,14 @@ def from_bytes(data: bytes, backend: Any = "numpy", dtype: Any = None) -> Networ
 
 def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
     """Rebuild a network pickled by anynn 0.1, which stored the backend by its name."""
-    return from_bytes(data, importlib.import_module(backend), dtype)
+    try:
+        namespace = importlib.import_module(backend)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"the pickled network needs the backend {backend!r}, which cannot be imported "
+            f"here: {exc}"
+        ) from exc
+    return from_bytes(data, namespace, dtype)
 
 
 io.register_loader(Network.load)

@@ -163,6 +163,12 @@ def test_pickles_of_the_old_format_still_load(backend: str) -> None:
     np.testing.assert_array_equal(predictions(again), predictions(net))
 
 
+def test_an_old_pickle_of_a_missing_backend_says_so() -> None:
+    data = io.to_bytes(trained("numpy").state())
+    with pytest.raises(nn.BackendUnavailableError, match="no_such_namespace"):
+        pickle.loads(pickle.dumps(_OldPickle(data, "no_such_namespace")))
+
+
 def test_the_file_package_never_imports_the_network() -> None:
     for path in (ROOT / "anynn" / "io").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
