@@ -576,6 +576,8 @@ class Network:
     def from_state(cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None) -> Network:
         """Build a network from :meth:`state` on ``backend`` (a name, a namespace module, a
         :meth:`Backend.spec` or a Backend), in ``dtype`` (default: the state's)."""
+        if not isinstance(state, NetworkState):
+            raise AnynnTypeError(f"state must be a NetworkState; got {type(state).__name__}")
         target = Backend(backend, state.dtype if dtype is None else dtype)
         specs = [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
                   "dropout": layer.dropout} for layer in state.layers]

@@ -95,6 +95,8 @@ def test_from_state_changes_backend_and_dtype() -> None:
     narrow = nn.Network.from_state(state, "array_api_strict", "float32")
     assert narrow.backend.name == "array_api_strict" and narrow.dtype == "float32"
     wide = nn.Network.from_state(state)
+    with pytest.raises(nn.AnynnTypeError, match="state must be a NetworkState; got dict"):
+        nn.Network.from_state({"inputs": 3})  # type: ignore[arg-type]
     np.testing.assert_allclose(predictions(narrow), predictions(wide), rtol=1e-5, atol=1e-6)
 
 
