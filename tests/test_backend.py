@@ -8,7 +8,6 @@ import math
 import pickle
 import sys
 import warnings
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
@@ -19,7 +18,7 @@ from anynn.backend import (
     Backend,
     CupyBackend,
     Kernel,
-    ModuleSpec,
+    NamespaceSpec,
     available_backends,
     cupy_available,
 )
@@ -178,20 +177,11 @@ def test_float32_weights_equal_rounded_float64_weights(backend: str) -> None:
 
 
 # -- the picklable description --------------------------------------------------------
-STRICT_REEXPORT = '''"""A generic Array API namespace: array_api_strict under another name."""
-from array_api_strict import *  # noqa: F403
-from array_api_strict import __array_api_version__  # noqa: F401
-'''
-
-
 @pytest.fixture
-def generic_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """A module file that re-exports array_api_strict, imported by its own name."""
+def generic_namespace() -> ModuleType:
+    """``tests/strict_namespace.py``: array_api_strict re-exported under another name."""
     pytest.importorskip("array_api_strict")
-    (tmp_path / "anynn_test_strict_reexport.py").write_text(STRICT_REEXPORT)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "anynn_test_strict_reexport", raising=False)
-    return importlib.import_module("anynn_test_strict_reexport")
+    return importlib.import_module("strict_namespace")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -205,9 +195,9 @@ def test_spec_round_trip_of_a_named_backend(backend: str, dtype: str) -> None:
 
 def test_spec_round_trip_of_a_generic_namespace_module(generic_namespace: ModuleType) -> None:
     b = Backend(generic_namespace, "float64")
-    assert b.name == "anynn_test_strict_reexport" and b.xp is generic_namespace
+    assert b.name == "strict_namespace" and b.xp is generic_namespace
     spec = b.spec()
-    assert spec == ModuleSpec("anynn_test_strict_reexport")
+    assert spec == NamespaceSpec("strict_namespace")
     assert pickle.loads(pickle.dumps(spec)) == spec
     again = pickle.loads(pickle.dumps(b))
     assert again == b and again.xp is generic_namespace and again.dtype_name == "float64"
@@ -227,7 +217,7 @@ def test_spec_of_a_module_not_importable_by_name_is_refused() -> None:
 
 def test_module_spec_of_a_missing_module_is_refused() -> None:
     with pytest.raises(BackendUnavailableError, match="no_such_namespace_module"):
-        Backend(ModuleSpec("no_such_namespace_module"))
+        Backend(NamespaceSpec("no_such_namespace_module"))
 
 
 def test_torch_by_name_and_spec() -> None:

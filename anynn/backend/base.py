@@ -22,7 +22,7 @@ from ..errors import AnynnTypeError, BackendUnavailableError, KernelUnavailableW
 from .namespaces import (
     KNOWN_NAMES,
     Array,
-    ModuleSpec,
+    NamespaceSpec,
     namespace_for,
     namespace_of,
     normalize_dtype_name,
@@ -30,7 +30,7 @@ from .namespaces import (
 )
 from .special import ArrayFunction, special_functions_for
 
-BackendSpec = str | ModuleSpec
+BackendSpec = str | NamespaceSpec
 """What :meth:`Backend.spec` returns and ``Backend(spec)`` accepts back."""
 Kernel = Callable[..., Array]
 
@@ -80,7 +80,7 @@ def _resolve(spec: Any) -> tuple[str, ModuleType]:
         return spec.name, spec.xp
     if isinstance(spec, str):
         return spec, namespace_for(spec)
-    if isinstance(spec, ModuleSpec):
+    if isinstance(spec, NamespaceSpec):
         return resolve_module(spec.load())
     if isinstance(spec, ModuleType):
         return resolve_module(spec)
@@ -97,7 +97,7 @@ class Backend:
 
     Parameters
     ----------
-    spec : str, module, ModuleSpec or Backend
+    spec : str, module, NamespaceSpec or Backend
         ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, ``"torch"``, an Array API
         namespace module, what :meth:`spec` returned, or a backend to copy.
     dtype : str or dtype
@@ -158,7 +158,7 @@ class Backend:
     def spec(self) -> BackendSpec:
         """A picklable description that ``Backend(spec, dtype)`` turns back into this backend.
 
-        A backend name, or for a generic namespace module a :class:`ModuleSpec` that
+        A backend name, or for a generic namespace module a :class:`NamespaceSpec` that
         re-imports it by module name.
 
         Raises
@@ -176,7 +176,7 @@ class Backend:
                 "name (it is not in sys.modules), so this backend cannot be described for "
                 "pickling; import the namespace from a module file"
             )
-        return ModuleSpec(module_name)
+        return NamespaceSpec(module_name)
 
     def with_dtype(self, dtype: Any) -> Backend:
         """Return the same namespace with another floating dtype."""

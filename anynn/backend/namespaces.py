@@ -31,7 +31,7 @@ ARRAY_API_VERSION = "2024.12"
 
 
 @dataclass(frozen=True)
-class ModuleSpec:
+class NamespaceSpec:
     """A generic Array API namespace module, named so it can be re-imported (pickling).
 
     Attributes
