@@ -164,7 +164,7 @@ class Dense:
     # -- computation ----------------------------------------------------------------
     def pre_activation(self, x: Array) -> Array:
         """``z = x @ W + b``."""
-        z = x @ self.weight.value
+        z = self.backend.matmul(x, self.weight.value)
         if self.bias is not None:
             z = z + self.bias.value
         return z
@@ -211,16 +211,17 @@ class Dense:
         x = self._input
         if x is None:
             raise AnynnValueError("backward() called before forward_train()")
-        xp = self.backend.xp
+        xp, matmul = self.backend.xp, self.backend.matmul
+        # .T, not .mT: every array here is 2-D, and CuPy 13 has no ndarray.mT
         if x.shape[0] == 1:  # an outer product: a broadcast multiply beats a (n,1)@(1,m) GEMM
-            self.weight.set_outer_gradient(x.mT, delta)
+            self.weight.set_outer_gradient(x.T, delta)
             if self.bias is not None:  # the sum over one sample is a reshape (a view)
                 self.bias.grad = xp.reshape(delta, (self.n_out,))
         else:
-            self.weight.grad = x.mT @ delta
+            self.weight.grad = matmul(x.T, delta)
             if self.bias is not None:
                 self.bias.grad = xp.sum(delta, axis=0)
-        return delta @ self.weight.value.mT if need_input_grad else None
+        return matmul(delta, self.weight.value.T) if need_input_grad else None
 
     def clear(self) -> None:
         """Drop the arrays kept from the last training forward pass."""

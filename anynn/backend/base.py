@@ -10,6 +10,7 @@ Subclasses override only what differs on their device (:class:`anynn.backend.cup
 from __future__ import annotations
 
 import contextlib
+import operator
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,7 +19,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import AnynnTypeError, BackendUnavailableError, KernelUnavailableWarning
+from ..errors import (
+    AnynnTypeError,
+    AnynnValueError,
+    BackendUnavailableError,
+    KernelUnavailableWarning,
+)
 from .namespaces import (
     KNOWN_NAMES,
     Array,
@@ -102,6 +108,12 @@ class Backend:
         namespace module, what :meth:`spec` returned, or a backend to copy.
     dtype : str or dtype
         ``"float32"`` (default) or ``"float64"``.
+    tf32 : bool, optional
+        Let float32 matrix products use TensorFloat-32 (a 10-bit mantissa, about 1e-3
+        relative error; several times faster on Ampere and newer GPUs). Only anynn's own
+        products are affected, never the rest of the program's; off by default (full
+        float32). Only backends that support it accept True (``"cupy"``, float32).
+        Default: the value of ``spec`` when it is a Backend, else False.
 
     Attributes
     ----------
@@ -117,42 +129,70 @@ class Backend:
         The device arrays are created on.
     compiles_kernels : bool
         Whether :meth:`elementwise_kernel` can return kernels (False: it returns None).
+    tf32 : bool
+        Whether float32 matrix products may use TensorFloat-32.
+    matmul : callable
+        ``matmul(a, b)``: the matrix product at the precision in force (``a @ b``).
     """
 
     compiles_kernels: ClassVar[bool] = False
+    supports_tf32: ClassVar[bool] = False
 
     def __init_subclass__(cls, backend_name: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if backend_name is not None:
             _SUBCLASSES[backend_name] = cls
 
-    def __new__(cls, spec: Any = "numpy", dtype: Any = "float32") -> Backend:  # noqa: ARG004
+    def __new__(
+        cls, spec: Any = "numpy", dtype: Any = "float32", tf32: bool | None = None  # noqa: ARG004
+    ) -> Backend:
         if cls is Backend:
-            cls = _SUBCLASSES.get(_resolve(spec)[0], Backend)
+            cls = type(spec) if isinstance(spec, Backend) else _SUBCLASSES.get(
+                _resolve(spec)[0], Backend
+            )
         return super().__new__(cls)
 
-    def __init__(self, spec: Any = "numpy", dtype: Any = "float32") -> None:
+    def __init__(
+        self, spec: Any = "numpy", dtype: Any = "float32", tf32: bool | None = None
+    ) -> None:
         self.name, self.xp = _resolve(spec)
         self.dtype_name = normalize_dtype_name(dtype)
         self.dtype = getattr(self.xp, self.dtype_name)
         probe = self.xp.zeros((1,), dtype=self.dtype)
         self.device = probe.device if hasattr(probe, "device") else None
+        if tf32 is None:  # a copy keeps the choice where it still applies
+            tf32 = isinstance(spec, Backend) and spec.tf32 and self.dtype_name == "float32"
+        self.tf32 = self._check_tf32(tf32)
+        self.matmul: Callable[[Array, Array], Array] = operator.matmul
+
+    def _check_tf32(self, tf32: Any) -> bool:
+        if not isinstance(tf32, bool):
+            raise AnynnTypeError(f"tf32 must be True or False; got {tf32!r}")
+        if tf32 and not (self.supports_tf32 and self.dtype_name == "float32"):
+            raise AnynnValueError(
+                "tf32=True needs backend='cupy' with dtype='float32' (TensorFloat-32 is a "
+                f"float32 GPU matrix-product mode); got backend={self.name!r}, "
+                f"dtype={self.dtype_name!r}"
+            )
+        return tf32
 
     def __repr__(self) -> str:
-        return f"Backend({self.name!r}, dtype={self.dtype_name!r})"
+        extra = ", tf32=True" if self.tf32 else ""
+        return f"Backend({self.name!r}, dtype={self.dtype_name!r}{extra})"
 
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Backend)
             and self.xp is other.xp
             and self.dtype_name == other.dtype_name
+            and self.tf32 == other.tf32
         )
 
     def __hash__(self) -> int:
-        return hash((self.name, self.dtype_name))
+        return hash((self.name, self.dtype_name, self.tf32))
 
-    def __reduce__(self) -> tuple[Any, tuple[BackendSpec, str]]:
-        return (Backend, (self.spec(), self.dtype_name))
+    def __reduce__(self) -> tuple[Any, tuple[BackendSpec, str, bool]]:
+        return (Backend, (self.spec(), self.dtype_name, self.tf32))
 
     # -- description ----------------------------------------------------------------
     def spec(self) -> BackendSpec:
@@ -179,7 +219,7 @@ class Backend:
         return NamespaceSpec(module_name)
 
     def with_dtype(self, dtype: Any) -> Backend:
-        """Return the same namespace with another floating dtype."""
+        """Return the same namespace with another floating dtype (tf32 kept for float32)."""
         return Backend(self, dtype)
 
     # -- arrays ---------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -103,7 +102,6 @@ def namespace_for(name: str) -> ModuleType:
         strict.set_array_api_strict_flags(api_version=ARRAY_API_VERSION)
         return strict
     if name == "cupy":
-        os.environ.setdefault("CUPY_TF32", "1")  # read before the first float32 GEMM
         if not cupy_available():
             raise BackendUnavailableError(
                 "backend='cupy' needs CuPy and a CUDA GPU, and none is usable here "
