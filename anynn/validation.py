@@ -75,10 +75,19 @@ def check_samples(host: np.ndarray, n_features: int, name: str) -> np.ndarray:
     return host
 
 
-def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "X") -> Array:
+def inputs_to_device(
+    data: Any,
+    n_features: int,
+    backend: Backend,
+    name: str = "X",
+    *,
+    check_device_values: bool = True,
+) -> Array:
     """Validate inputs and return them on ``backend`` as ``(n_samples, n_features)``.
 
-    Arrays already on the backend stay there (shape and finiteness checked on the device).
+    Arrays already on the backend stay there. Their shape is always checked; their
+    finiteness only with ``check_device_values`` (the check reads a flag back from the
+    device, a synchronisation that ``predict`` avoids: NaN in gives NaN out there).
     """
     if backend.owns(data) and not isinstance(data, np.ndarray):
         xp = backend.xp
@@ -88,7 +97,7 @@ def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "
             raise AnynnValueError(
                 f"{name} must have shape (n_samples, {n_features}); got {tuple(data.shape)}"
             )
-        if not bool(xp.all(xp.isfinite(data))):
+        if check_device_values and not bool(xp.all(xp.isfinite(data))):
             raise AnynnValueError(f"{name} holds non-finite values (NaN or inf)")
         return data if data.dtype == backend.dtype else xp.astype(data, backend.dtype)
     host = check_samples(host_array(data, name), n_features, name)

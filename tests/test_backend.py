@@ -251,9 +251,12 @@ def test_host_backends_fit_anything_and_have_no_kernels(backend: str) -> None:
     assert b.elementwise_kernel("float32 x", "float32 out", "out = x;", "anynn_copy") is None
 
 
-def _fake_cupy(free: int, kernel_class: type) -> ModuleType:
-    """A stand-in for the cupy module: memGetInfo, ElementwiseKernel, ones, streams."""
+def _fake_cupy(free: int, kernel_class: type, pooled: int = 0) -> ModuleType:
+    """A stand-in for the cupy module: memGetInfo, the memory pool, ElementwiseKernel,
+    ones, streams."""
     cupy = ModuleType("cupy")
+    pool = SimpleNamespace(free_bytes=lambda: pooled)
+    cupy.get_default_memory_pool = lambda: pool  # type: ignore[attr-defined]
     runtime = SimpleNamespace(memGetInfo=lambda: (free, 4 * free))
     stream = SimpleNamespace(synchronize=lambda: None)
     cupy.cuda = SimpleNamespace(  # type: ignore[attr-defined]
@@ -294,6 +297,14 @@ def test_cupy_backend_memory_and_kernels_with_a_stand_in_cupy(
     assert isinstance(kernel, _RecordingKernel)
     assert b.elementwise_kernel(*params) is kernel  # built and compiled once
     assert _RecordingKernel.built == [params]
+
+
+def test_cupy_free_memory_counts_the_blocks_the_pool_caches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(1000, _RecordingKernel, pooled=500))
+    b = CupyBackend("numpy")
+    assert b.fits_in_memory(750, 0.5) and not b.fits_in_memory(751, 0.5)
 
 
 class _FailingCompiler(Backend):

@@ -37,7 +37,9 @@ class CupyBackend(Backend, backend_name="cupy"):
     compiles_kernels: ClassVar[bool] = True
     supports_tf32: ClassVar[bool] = True
 
-    def __init__(self, spec: Any = "cupy", dtype: Any = "float32", tf32: bool | None = None) -> None:
+    def __init__(
+        self, spec: Any = "cupy", dtype: Any = "float32", tf32: bool | None = None
+    ) -> None:
         super().__init__(spec, dtype, tf32)
         if self.tf32:
             self.matmul = self._tf32_matmul_or_plain()
