@@ -161,8 +161,9 @@ class Backend:
         probe = self.xp.zeros((1,), dtype=self.dtype)
         self.device = probe.device if hasattr(probe, "device") else None
         if tf32 is None:  # a copy keeps the choice where it still applies
-            tf32 = isinstance(spec, Backend) and spec.tf32 and self.dtype_name == "float32"
-        self.tf32 = self._check_tf32(tf32)
+            inherited: bool = isinstance(spec, Backend) and spec.tf32
+            tf32 = inherited and self.dtype_name == "float32"
+        self.tf32: bool = self._check_tf32(tf32)
         self.matmul: Callable[[Array, Array], Array] = operator.matmul
 
     def _check_tf32(self, tf32: Any) -> bool:
