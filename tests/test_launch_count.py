@@ -1,0 +1,126 @@
+"""Device launches per training step and per predict: the CPU-side proxy of GPU speed.
+
+On a GPU a small step is launch-bound (CuPy spends 5-10 us of host time per operation),
+so the number of device operations, not FLOPs, decides its speed. These tests count them
+deterministically through :mod:`counting_namespace` (every array operation) and
+:class:`counting_namespace.KernelCountingBackend` (plus one per fused kernel, as the CuPy
+backend would launch them), on the network of issue 9: 784-256-128-10 relu/relu/softmax,
+loss cce, batch 128.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import counting_namespace
+import numpy as np
+import pytest
+from counting_namespace import COUNTS, KernelCountingBackend
+
+import anynn
+from anynn import optimizers
+from anynn.backend import Backend
+
+LAYERS = [(256, True, "relu"), (128, True, "relu"), (10, True, "softmax")]
+STEP_BUDGET = 30
+"""Device launches per training step at batch 128 (CuPy path), every optimizer."""
+PREDICT_BUDGET = 12
+"""Device launches of one predict of 128 rows of a device array."""
+SINGLE_SAMPLE_BUDGET = 30
+"""Device launches per batch-1 step (CuPy path), every optimizer (44-104 before)."""
+
+OPTIMIZERS: dict[str, Callable[[], optimizers.Optimizer]] = {
+    "sgd": lambda: optimizers.SGD(lr=0.01),
+    "momentum": lambda: optimizers.SGD(lr=0.01, momentum=0.9),
+    "nesterov": lambda: optimizers.SGD(lr=0.01, momentum=0.9, nesterov=True),
+    "adam": lambda: optimizers.Adam(lr=1e-3),
+    "adamw": lambda: optimizers.AdamW(lr=1e-3),
+    "rmsprop": lambda: optimizers.RMSprop(lr=1e-3),
+}
+
+
+def kernel_backend() -> Backend:
+    return KernelCountingBackend(counting_namespace)
+
+
+def network(backend: Any) -> anynn.Network:
+    return anynn.Network(784, LAYERS, backend=backend, seed=0)
+
+
+def per_step(
+    backend: Any, make_optimizer: Callable[[], optimizers.Optimizer], batch: int = 128
+) -> tuple[float, float, float]:
+    """``(launches, syncs, host-to-device copies)`` per step, per-fit costs removed.
+
+    Two fits of 2 and 4 steps on resident data differ by exactly two steps.
+    """
+    rng = np.random.default_rng(0)
+    counts = []
+    for steps in (2, 4):
+        net = network(backend)
+        X = net.backend.asarray(rng.random((batch * steps, 784)))
+        y = rng.integers(0, 10, batch * steps)
+        COUNTS.reset()
+        net.fit(X, y, epochs=1, batch_size=batch, loss="cce", optimizer=make_optimizer(),
+                verbose=0, shuffle=False)
+        counts.append(COUNTS.snapshot())
+    return tuple((b - a) / 2 for a, b in zip(*counts, strict=True))  # type: ignore[return-value]
+
+
+def predict_counts(backend: Any) -> tuple[int, int, int]:
+    net = network(backend)
+    X = net.backend.asarray(np.random.default_rng(0).random((128, 784)))
+    COUNTS.reset()
+    net.predict(X)
+    return COUNTS.snapshot()
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_training_step_fits_the_launch_budget(name: str) -> None:
+    launches, syncs, copies = per_step(kernel_backend(), OPTIMIZERS[name])
+    assert syncs == 0 and copies == 0, "the step loop must not wait for the device"
+    assert launches <= STEP_BUDGET, dict(COUNTS.by_name)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_single_sample_step_fits_the_launch_budget(name: str) -> None:
+    launches, syncs, copies = per_step(kernel_backend(), OPTIMIZERS[name], batch=1)
+    assert syncs == 0 and copies == 0
+    assert launches <= SINGLE_SAMPLE_BUDGET, dict(COUNTS.by_name)
+
+
+@pytest.mark.parametrize("path", ["standard", "kernels"])
+def test_predict_fits_the_budget_without_synchronising(path: str) -> None:
+    launches, syncs, copies = predict_counts(
+        kernel_backend() if path == "kernels" else counting_namespace
+    )
+    assert syncs == 0 and copies == 0, "predict of a device array must not wait for it"
+    assert launches <= PREDICT_BUDGET, dict(COUNTS.by_name)
+
+
+def test_the_counting_namespace_counts_operations_not_views() -> None:
+    xp = counting_namespace
+    a = xp.asarray(np.ones((4, 3), dtype=np.float32))
+    assert COUNTS.host_to_device >= 1
+    COUNTS.reset()
+    view = a[1:3, ...].T
+    b = xp.reshape(view, (6,))
+    assert COUNTS.launches == 0
+    c = a @ a.T + 1.0
+    c -= 2.0
+    assert COUNTS.launches == 3 and COUNTS.syncs == 0
+    assert float(xp.sum(c)) == pytest.approx(4 * 4 * 2.0) and COUNTS.syncs == 1
+    assert b.shape == (6,) and not hasattr(a, "mT")  # CuPy 13 arrays lack .mT
+
+
+def test_training_needs_no_matrix_transpose_attribute() -> None:
+    """CuPy 13 has no ``ndarray.mT``: the counting arrays have none either, and train."""
+    net = network(counting_namespace)
+    rng = np.random.default_rng(1)
+    history = net.fit(rng.random((64, 784)), rng.integers(0, 10, 64), epochs=1,
+                      batch_size=32, loss="cce", optimizer="adam", verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    single = net.fit(rng.random((2, 784)), rng.integers(0, 10, 2), epochs=1, batch_size=1,
+                     loss="cce", verbose=0)
+    assert np.isfinite(single.history["loss"][0])
