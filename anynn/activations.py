@@ -2,8 +2,9 @@
 
 Every elementwise activation is a SymPy expression in one symbol; anynn derives ``f'``
 symbolically, checks both numerically against mpmath and rewrites them when they are
-unstable (:mod:`anynn.stability`), and compiles them for the namespace of the array it
-is applied to (:mod:`anynn.symbolic`). Non-elementwise activations (softmax) are an
+unstable, and compiles them for the namespace of the array it is applied to (the
+compiler, :mod:`anynn.symbolic`). The built-in library is :mod:`anynn.builtin_activations`
+(re-exported here). Non-elementwise activations (softmax) are an
 explicit ``(f, df)`` pair of array functions, where ``df(z)`` returns either an
 elementwise derivative (same shape as ``z``) or the per-sample Jacobian (shape
 ``z.shape + (k,)``).
@@ -29,18 +30,14 @@ from typing import Any
 
 import sympy
 from array_api_compat import array_namespace
-from sympy.codegen.cfunctions import expm1
 
 from .backend import overflow_allowed
 from .errors import ActivationError
-from .stability import Y, stable_form
-from .symbolic import CompiledExpression, Form, compile_form, differentiate
+from .symbolic import CompiledExpression, Form, compile_form, stable_form
+from .symbolic.form import X
 
 Array = Any
 ArrayFunction = Callable[[Array], Array]
-
-X = sympy.Symbol("x", real=True)
-"""The symbol built-in activations are written in."""
 
 
 class Activation:
@@ -63,7 +60,7 @@ class Activation:
     init : {"glorot", "he", "lecun"}
         Weight initialisation that suits the activation.
     output_hints : sequence of sympy.Expr
-        Candidates for ``f'`` in terms of the output :data:`anynn.stability.Y`; used
+        Candidates for ``f'`` in terms of the output :data:`anynn.symbolic.Y`; used
         only if verified numerically.
     eager : bool
         Verify and stabilise the expression now (errors at construction) instead of on
@@ -119,11 +116,6 @@ class Activation:
         if self._form is None:
             self._form = stable_form(self.expr, self.symbol, self._output_hints)
         return self._form
-
-    @property
-    def derivative_expr(self) -> sympy.Expr | None:
-        """``f'`` as SymPy differentiates it (kink convention applied), or None."""
-        return None if self.expr is None else differentiate(self.expr, self.symbol)
 
     def __repr__(self) -> str:
         return f"Activation({self.name})"
@@ -249,7 +241,6 @@ class ActivationFamily(Activation):
         return super().__call__(z)
 
 
-# -- softmax (non-elementwise) ----------------------------------------------------------
 _NAMESPACES: dict[type, Any] = {}
 
 
@@ -259,114 +250,6 @@ def namespace_of(z: Array) -> Any:
     if xp is None:
         xp = _NAMESPACES[type(z)] = array_namespace(z)
     return xp
-
-
-def softmax_function(z: Array) -> Array:
-    """Row-wise softmax, shifted by the row maximum so it never overflows."""
-    xp = namespace_of(z)
-    shifted = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
-    return shifted / xp.sum(shifted, axis=-1, keepdims=True)
-
-
-def softmax_jacobian(z: Array) -> Array:
-    """Per-sample Jacobian of softmax: ``diag(s) - s s^T``, shape ``z.shape + (k,)``."""
-    xp = namespace_of(z)
-    s = softmax_function(z)
-    k = z.shape[-1]
-    eye = xp.eye(k, dtype=z.dtype, device=z.device)
-    return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
-
-
-def softmax_vjp(s: Array, g: Array) -> Array:
-    """``g @ J`` for the softmax output ``s``: ``s * (g - sum(g * s))`` per sample."""
-    xp = namespace_of(s)
-    return s * (g - xp.sum(g * s, axis=-1, keepdims=True))
-
-
-# -- the built-in library ---------------------------------------------------------------
-SELU_ALPHA = sympy.Float("1.6732632423543772848170429916717", 30)
-SELU_SCALE = sympy.Float("1.0507009873554804934193349852946", 30)
-
-
-def _elu_expr(alpha: float) -> sympy.Expr:
-    # Min(x, 0) keeps expm1 from overflowing in the branch `where` discards.
-    return sympy.Piecewise((X, X > 0), (alpha * expm1(sympy.Min(X, 0)), True))
-
-
-def _expression(name: str, expr: sympy.Expr, init: str = "glorot", **kw: Any) -> Activation:
-    return Activation(name, expr=expr, builtin=name, init=init, **kw)
-
-
-identity = _expression("identity", X)
-sigmoid = _expression("sigmoid", 1 / (1 + sympy.exp(-X)))
-tanh = _expression("tanh", sympy.tanh(X))
-relu = _expression("relu", sympy.Max(0, X), init="he")
-leaky_relu = ActivationFamily(
-    "leaky_relu",
-    lambda alpha: sympy.Piecewise((X, X > 0), (alpha * X, True)),
-    {"alpha": 0.01},
-    init="he",
-)
-elu = ActivationFamily(
-    "elu",
-    _elu_expr,
-    {"alpha": 1.0},
-    init="he",
-    output_hint=lambda alpha: sympy.Piecewise((1, Y > 0), (Y + alpha, True)),
-)
-selu = _expression(
-    "selu",
-    SELU_SCALE * _elu_expr(SELU_ALPHA),
-    init="lecun",
-    output_hints=(sympy.Piecewise((SELU_SCALE, Y > 0), (Y + SELU_SCALE * SELU_ALPHA, True)),),
-)
-softplus = _expression("softplus", sympy.log(1 + sympy.exp(X)), init="he")
-silu = _expression("silu", X / (1 + sympy.exp(-X)), init="he")
-gelu = _expression("gelu", X / 2 * (1 + sympy.erf(X / sympy.sqrt(2))), init="he")
-gelu_tanh = _expression(
-    "gelu_tanh",
-    X / 2 * (1 + sympy.tanh(sympy.sqrt(2 / sympy.pi) * (X + sympy.Float("0.044715") * X**3))),
-    init="he",
-)
-mish = _expression("mish", X * sympy.tanh(sympy.log(1 + sympy.exp(X))), init="he")
-softsign = _expression("softsign", X / (1 + sympy.Abs(X)))
-logsigmoid = _expression("logsigmoid", -sympy.log(1 + sympy.exp(-X)))
-softmax = Activation(
-    "softmax", pair=(softmax_function, softmax_jacobian), vjp=softmax_vjp, builtin="softmax"
-)
-
-BUILTINS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        identity, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, silu, gelu,
-        gelu_tanh, mish, softsign, logsigmoid, softmax,
-    )
-}
-"""Built-in activations by name (families at their default parameters)."""
-
-_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "swish": "silu"}
-swish = silu
-
-
-def from_builtin(name: str, params: Mapping[str, float] | None = None) -> Activation:
-    """Rebuild a built-in from its name and parameters (``("elu", {"alpha": 0.5})``).
-
-    Raises
-    ------
-    ActivationError
-        If ``name`` is not a built-in, or ``params`` do not fit it.
-    """
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in BUILTINS:
-        raise ActivationError(
-            f"unknown activation {name!r}; built-ins are: {', '.join(sorted(BUILTINS))}"
-        )
-    activation = BUILTINS[key]
-    if not params:
-        return activation
-    if not isinstance(activation, ActivationFamily):
-        raise ActivationError(f"activation {key!r} takes no parameters; got {dict(params)}")
-    return activation.with_params(**params)
 
 
 def _from_callable(fn: Callable[..., Any]) -> Activation:
@@ -439,3 +322,40 @@ def get(spec: Any) -> Activation:
         "an activation must be a built-in name, an Activation, a SymPy expression, a "
         f"SymPy-callable or an (f, df) pair; got {type(spec).__name__}: {spec!r}"
     )
+
+
+# The built-in library is defined on top of the classes above; re-exported for the
+# public import paths (``anynn.activations.relu``, ``anynn.activations.BUILTINS``, ...).
+from .builtin_activations import (  # noqa: E402
+    BUILTINS,
+    SELU_ALPHA,
+    SELU_SCALE,
+    elu,
+    from_builtin,
+    gelu,
+    gelu_tanh,
+    identity,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    relu,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmax_function,
+    softmax_jacobian,
+    softmax_vjp,
+    softplus,
+    softsign,
+    swish,
+    tanh,
+)
+
+__all__ = [
+    "BUILTINS", "SELU_ALPHA", "SELU_SCALE", "X", "Activation", "ActivationFamily",
+    "elu", "from_builtin", "from_expression", "gelu", "gelu_tanh", "get", "identity",
+    "leaky_relu", "logsigmoid", "mish", "namespace_of", "relu", "selu", "sigmoid", "silu",
+    "softmax", "softmax_function", "softmax_jacobian", "softmax_vjp", "softplus",
+    "softsign", "swish", "tanh",
+]

@@ -12,7 +12,8 @@ the same kink convention as :mod:`anynn.symbolic`.
 - backward: ``out = g * f'(x)``, or ``out = g * f'(y)`` from the stored output when the
   form has a verified ``df_from_output``.
 
-Generating the source needs no GPU (:func:`kernel_source`); :func:`cupy_kernels` builds
+Generating the source needs no GPU (:func:`anynn.symbolic.kernel_source`);
+:func:`cupy_kernels` builds
 the kernels (compiled by CuPy on first call). The standard Array API path stays the
 reference and the fallback.
 """
@@ -25,173 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
-from sympy.codegen.ast import float32, real
-from sympy.printing.c import C99CodePrinter
 
-from .errors import ActivationError
-from .symbolic import MAX_EXPANDED_POWER, Form, float_value
+from .symbolic import Form, kernel_params, kernel_source
 
 Array = Any
-C_TYPES = {"float32": "float", "float64": "double"}
-DIRECTIONS = ("forward", "backward", "backward_from_output")
-
-
-def _fold_numbers(expr: sympy.Basic) -> sympy.Basic:
-    """Replace numeric subtrees by Floats (integer and 1/2 exponents are kept)."""
-    if isinstance(expr, sympy.Expr) and expr.is_number and not expr.is_Integer:
-        return sympy.Float(float_value(expr), 17)
-    if not expr.args:
-        return expr
-    if isinstance(expr, sympy.Pow):
-        base, exponent = expr.args
-        if exponent.is_Integer or exponent in (sympy.Rational(1, 2), sympy.Rational(-1, 2)):
-            return sympy.Pow(_fold_numbers(base), exponent, evaluate=False)
-    return expr.func(*[_fold_numbers(a) for a in expr.args])
-
-
-class KernelPrinter(C99CodePrinter):
-    """C99 printer for one C type with anynn's NaN, kink and constant rules.
-
-    Parameters
-    ----------
-    ctype : {"float", "double"}
-        The floating type of the kernel.
-    symbol : sympy.Symbol
-        The input variable, printed as ``name``.
-    name : str
-        The C name of the input variable.
-    """
-
-    def __init__(self, ctype: str, symbol: sympy.Symbol, name: str) -> None:
-        settings: dict[str, Any] = {}
-        if ctype == "float":
-            settings["type_aliases"] = {real: float32}
-        super().__init__(settings)
-        self.ctype = ctype
-        self.symbol = symbol
-        self.names: dict[sympy.Symbol, str] = {symbol: name}
-
-    def literal(self, value: float) -> str:
-        """A C literal of ``value`` in this printer's type."""
-        text = repr(float(value))
-        return text + "F" if self.ctype == "float" else text
-
-    def _print_Symbol(self, expr: sympy.Symbol) -> str:  # noqa: N802
-        if expr not in self.names:
-            raise ActivationError(f"unexpected free symbol {expr} in a kernel expression")
-        return self.names[expr]
-
-    def _print_Float(self, expr: sympy.Float) -> str:  # noqa: N802
-        return self.literal(float(expr))
-
-    def _print_Integer(self, expr: sympy.Integer) -> str:  # noqa: N802
-        return self.literal(float(expr))
-
-    def _print_Pow(self, expr: sympy.Pow) -> str:  # noqa: N802
-        base, exponent = expr.args
-        if exponent.is_Integer and abs(int(exponent)) <= MAX_EXPANDED_POWER:
-            n = int(exponent)
-            product = "(" + "*".join([f"({self._print(base)})"] * abs(n)) + ")"
-            return product if n > 0 else f"({self.literal(1.0)}/{product})"
-        sqrt = "sqrtf" if self.ctype == "float" else "sqrt"
-        if exponent == sympy.Rational(1, 2):
-            return f"{sqrt}({self._print(base)})"
-        if exponent == sympy.Rational(-1, 2):
-            return f"({self.literal(1.0)}/{sqrt}({self._print(base)}))"
-        power = "powf" if self.ctype == "float" else "pow"
-        return f"{power}({self._print(base)}, {self._print(exponent)})"
-
-    def _fold(self, expr: sympy.Basic, op: str) -> str:
-        text = self._print(expr.args[0])
-        for arg in expr.args[1:]:
-            a, b = text, self._print(arg)
-            # NaN-propagating: if a is NaN, a; if b is NaN, the comparison fails: b.
-            text = f"((({a}) != ({a}) || ({a}) {op} ({b})) ? ({a}) : ({b}))"
-        return text
-
-    def _print_Max(self, expr: sympy.Max) -> str:  # noqa: N802
-        return self._fold(expr, ">")
-
-    def _print_Min(self, expr: sympy.Min) -> str:  # noqa: N802
-        return self._fold(expr, "<")
-
-    def _print_sign(self, expr: sympy.sign) -> str:
-        g = self._print(expr.args[0])
-        one = self.literal(1.0)
-        return f"(({g}) > 0 ? {one} : (({g}) < 0 ? -{one} : ({g})))"
-
-    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802
-        # 0 at 0 (see anynn.symbolic.canonical_steps); NaN stays NaN.
-        g = self._print(expr.args[0])
-        one, zero = self.literal(1.0), self.literal(0.0)
-        return f"(({g}) > 0 ? {one} : (({g}) <= 0 ? {zero} : ({g})))"
-
-    def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:  # noqa: N802
-        return self.literal(0.0)
-
-    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:  # noqa: N802
-        *branches, (last_value, last_cond) = expr.args
-        if last_cond != sympy.true:
-            raise ActivationError(f"Piecewise {expr} has no default branch")
-        x = self.names[self.symbol]
-        text = (
-            f"(isnan({x}) ? {x} : {self._print(last_value)})"
-            if last_value.is_number
-            else f"({self._print(last_value)})"
-        )
-        for value, cond in reversed(branches):
-            text = f"(({self._print(cond)}) ? ({self._print(value)}) : {text})"
-        return text
-
-
-def kernel_source(form: Form, direction: str, dtype: str) -> str:
-    """C body of the kernel for ``direction`` (see :data:`DIRECTIONS`) and ``dtype``.
-
-    Inputs are named ``x`` (and ``g`` for the gradient, ``y`` for the output), the
-    result is assigned to ``out``.
-    """
-    if dtype not in C_TYPES:
-        raise ActivationError(f"kernel dtype must be one of {sorted(C_TYPES)}; got {dtype!r}")
-    ctype = C_TYPES[dtype]
-    if direction == "forward":
-        exprs, symbol, name, bindings = [form.f], form.symbol, "x", form.bindings
-    elif direction == "backward":
-        exprs, symbol, name, bindings = [form.df], form.symbol, "x", form.bindings
-    elif direction == "backward_from_output":
-        if form.df_from_output is None or form.output_symbol is None:
-            raise ActivationError("this activation has no verified derivative from its output")
-        exprs, symbol, name, bindings = [form.df_from_output], form.output_symbol, "y", ()
-    else:
-        raise ActivationError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
-    printer = KernelPrinter(ctype, symbol, name)
-    lines: list[str] = []
-    used = exprs[0].free_symbols
-    for index, (bound, value) in enumerate(bindings):
-        if bound in used:
-            lines.append(f"const {ctype} bnd{index} = {printer.doprint(_fold_numbers(value))};")
-            printer.names[bound] = f"bnd{index}"
-    # CuPy reserves n, i and names starting with "_" inside kernel bodies
-    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tmp"))
-    for temp, value in replacements:
-        lines.append(f"const {ctype} {temp.name} = {printer.doprint(_fold_numbers(value))};")
-        printer.names[temp] = temp.name
-    result = printer.doprint(_fold_numbers(reduced[0]))
-    guard_f, guard_df = form.nan_guard
-    guard = guard_f if direction == "forward" else guard_df if direction == "backward" else False
-    if guard:
-        result = f"(isnan({name}) ? {name} : ({result}))"
-    if direction == "forward":
-        lines.append(f"out = {result};")
-    else:
-        lines.append(f"out = g * ({result});")
-    return "\n".join(lines)
-
-
-def kernel_params(direction: str, dtype: str) -> tuple[str, str]:
-    """``(in_params, out_params)`` of the ElementwiseKernel."""
-    inputs = {"forward": "x", "backward": "g, x", "backward_from_output": "g, y"}[direction]
-    typed = ", ".join(f"{dtype} {name.strip()}" for name in inputs.split(","))
-    return typed, f"{dtype} out"
 
 
 @dataclass(frozen=True)
