@@ -87,7 +87,7 @@ class Activation:
     ) -> None:
         if (expr is None) == (pair is None):
             raise ActivationError("an Activation needs exactly one of expr= or pair=")
-        self.name = name
+        self.name: str = name
         self.symbol = symbol if symbol is not None else X
         if expr is not None and self.symbol != X:  # one canonical symbol: shared caches
             expr = expr.subs(self.symbol, X)

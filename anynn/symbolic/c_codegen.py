@@ -30,7 +30,9 @@ from .nodes import spec_of
 
 C_TYPES = {"float32": "float", "float64": "double"}
 DIRECTIONS = ("forward", "backward", "backward_from_output")
-STRUCTURAL_RULES = frozenset({"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise"})
+STRUCTURAL_RULES = frozenset(
+    {"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise", "ExprCondPair"}
+)
 """Table rows without a C spelling that this printer prints by a rule of its own."""
 
 

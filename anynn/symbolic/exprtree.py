@@ -258,7 +258,7 @@ def _decode_node(name: str, children: list[Any], values: list[Value]) -> tuple[A
     if name == "Pow":
         _check_exact_power(*children)
     try:
-        result = node.sympy(*children)
+        result = node.sympy_type(*children)
     except Exception as exc:  # SymPy rejects ill-typed arguments in many ways
         raise _reject(f"{name} cannot be built from its arguments ({exc})") from exc
     _check_result(name, result, value)

@@ -34,7 +34,7 @@ class NodeSpec:
     ----------
     name : str
         The node's name in model files (expression trees).
-    sympy : type
+    sympy_type : type
         The SymPy class (subclasses match too).
     arity : (int, int or None)
         Least and most number of arguments (``None``: any number).
@@ -53,7 +53,7 @@ class NodeSpec:
     """
 
     name: str
-    sympy: type
+    sympy_type: type
     arity: tuple[int, int | None]
     xp: str | None
     c: tuple[str, str] | None
@@ -170,14 +170,14 @@ NODES: tuple[NodeSpec, ...] = (
 )
 """Every supported node, one row each."""
 
-BY_TYPE: dict[type, NodeSpec] = {spec.sympy: spec for spec in NODES}
+BY_TYPE: dict[type, NodeSpec] = {spec.sympy_type: spec for spec in NODES}
 """Rows by SymPy class."""
 
 BY_NAME: dict[str, NodeSpec] = {spec.name: spec for spec in NODES}
 """Rows by model-file name."""
 
 SUPPORTED_NODES: tuple[str, ...] = tuple(
-    spec.sympy.__name__ for spec in NODES if spec.sympy is not ExprCondPair
+    spec.sympy_type.__name__ for spec in NODES if spec.sympy_type is not ExprCondPair
 )
 """Names of the SymPy node types anynn can compile."""
 

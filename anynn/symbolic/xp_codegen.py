@@ -28,7 +28,9 @@ from .nodes import spec_of
 Array = Any
 ArrayFunction = Callable[[Array], Array]
 
-STRUCTURAL_RULES = frozenset({"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise"})
+STRUCTURAL_RULES = frozenset(
+    {"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise", "ExprCondPair"}
+)
 """Table rows without an ``xp`` spelling that this printer prints by a rule of its own."""
 
 
@@ -231,8 +233,9 @@ def compile_function(
     if cached is not None:
         return cached
     source = generate_source([expr], symbol, "compiled", bindings, (nan_guard,))
-    erf, erfc = special_functions_for(xp)
-    namespace: dict[str, Any] = {"xp": xp, "_erf": erf, "_erfc": erfc}
+    namespace: dict[str, Any] = {"xp": xp}
+    if "_erf" in source:  # only then: finding erf may import SciPy (about 0.3 s)
+        namespace["_erf"], namespace["_erfc"] = special_functions_for(xp)
     exec(compile(source, f"<anynn activation {expr}>", "exec"), namespace)  # noqa: S102
     _FUNCTIONS[key] = (namespace["compiled"], source)
     return _FUNCTIONS[key]
