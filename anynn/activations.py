@@ -241,6 +241,7 @@ class ActivationFamily(Activation):
         return super().__call__(z)
 
 
+# -- softmax (non-elementwise) ----------------------------------------------------------
 _NAMESPACES: dict[type, Any] = {}
 
 

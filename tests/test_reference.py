@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from anynn.backend import Backend
-from anynn.symbolic import stability
+from anynn.symbolic import Form, stability
 from anynn.symbolic.form import X
 from anynn.symbolic.reference import PROBE_POINTS, reference_values
 
@@ -34,7 +34,7 @@ def test_values_ignore_the_global_mpmath_precision(expr: sympy.Expr) -> None:
 
 
 def test_verdict_ignores_the_global_mpmath_precision() -> None:
-    def fresh_verdict(constant: float) -> stability.Form:
+    def fresh_verdict(constant: float) -> Form:
         expr = sympy.log(1 + sympy.exp(X)) + constant * X  # new expression: not cached
         return stability.stable_form(expr, X)
 

@@ -18,6 +18,7 @@ from .c_codegen import C_TYPES, DIRECTIONS, KernelPrinter, kernel_params, kernel
 from .form import (
     MAX_EXPANDED_POWER,
     Form,
+    X,
     canonical_steps,
     check_supported,
     differentiate,
@@ -25,7 +26,8 @@ from .form import (
     heaviside_includes_zero,
 )
 from .nodes import BY_NAME, BY_TYPE, NODES, SUPPORTED_NODES, NodeSpec, spec_of
-from .stability import T, Y, stable_form
+from .reference import PROBE_POINTS, reference_values
+from .stability import T, Y, probe_namespace, stable_form
 from .xp_codegen import (
     ArrayApiPrinter,
     CompiledExpression,
@@ -37,7 +39,8 @@ from .xp_codegen import (
 __all__ = [
     "BY_NAME", "BY_TYPE", "C_TYPES", "DIRECTIONS", "MAX_EXPANDED_POWER", "NODES",
     "SUPPORTED_NODES", "ArrayApiPrinter", "CompiledExpression", "Form", "KernelPrinter",
-    "NodeSpec", "T", "Y", "canonical_steps", "check_supported", "compile_form",
+    "PROBE_POINTS", "NodeSpec", "T", "X", "Y", "canonical_steps", "check_supported", "compile_form",
     "compile_function", "differentiate", "float_value", "generate_source",
-    "heaviside_includes_zero", "kernel_params", "kernel_source", "spec_of", "stable_form",
+    "heaviside_includes_zero", "kernel_params", "kernel_source", "probe_namespace",
+    "reference_values", "spec_of", "stable_form",
 ]

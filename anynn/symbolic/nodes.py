@@ -112,8 +112,13 @@ def _piecewise(*pairs: tuple[float, bool]) -> float:
     raise ValueError("no condition of the Piecewise holds")
 
 
-_PI: Callable[[Any], Any] = lambda ev: ev.mp.pi / 2  # noqa: E731
-_ONE: Callable[[Any], Any] = lambda ev: 1  # noqa: E731
+def _half_pi(ev: Any) -> Any:
+    return ev.mp.pi / 2
+
+
+def _one(ev: Any) -> Any:
+    return 1
+
 
 NODES: tuple[NodeSpec, ...] = (
     # structural: printed by rules of each printer
@@ -155,9 +160,9 @@ NODES: tuple[NodeSpec, ...] = (
     _unary(sympy.tan, "xp.tan", "tan", unbounded_input("tan", periodic=True), math.tan),
     _unary(sympy.asin, "xp.asin", "asin", plain("asin"), math.asin),
     _unary(sympy.acos, "xp.acos", "acos", plain("acos"), math.acos),
-    _unary(sympy.atan, "xp.atan", "atan", bounded("atan", sign_limit(_PI)), math.atan),
-    _unary(sympy.tanh, "xp.tanh", "tanh", bounded("tanh", sign_limit(_ONE)), math.tanh),
-    _unary(sympy.erf, "_erf", "erf", bounded("erf", sign_limit(_ONE)), math.erf),
+    _unary(sympy.atan, "xp.atan", "atan", bounded("atan", sign_limit(_half_pi)), math.atan),
+    _unary(sympy.tanh, "xp.tanh", "tanh", bounded("tanh", sign_limit(_one)), math.tanh),
+    _unary(sympy.erf, "_erf", "erf", bounded("erf", sign_limit(_one)), math.erf),
     _unary(sympy.erfc, "_erfc", "erfc", bounded("erfc", lambda ev, a: 1 - ev.mp.sign(a)),
            math.erfc),
     # relations
