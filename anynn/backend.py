@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -157,6 +158,28 @@ def overflow_allowed(xp: ModuleType) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class NamespaceSpec:
+    """A picklable reference to an Array API namespace module: its import name."""
+
+    module: str
+
+    def load(self) -> ModuleType:
+        """Import the module again.
+
+        Raises
+        ------
+        BackendUnavailableError
+            If it cannot be imported here.
+        """
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                f"the Array API namespace module {self.module!r} cannot be imported: {exc}"
+            ) from exc
+
+
 class Backend:
     """An Array API namespace with its device and the network's floating dtype.
 
@@ -181,11 +204,15 @@ class Backend:
         The device arrays are created on.
     """
 
-    def __init__(self, spec: str | ModuleType | Backend = "numpy", dtype: Any = "float32") -> None:
+    def __init__(
+        self, spec: str | ModuleType | NamespaceSpec | Backend = "numpy", dtype: Any = "float32"
+    ) -> None:
         self.name: str
         self.xp: ModuleType
         if isinstance(spec, Backend):
             spec = spec.name if spec.name in BACKEND_NAMES else spec.xp
+        if isinstance(spec, NamespaceSpec):
+            spec = spec.load()
         if isinstance(spec, str):
             self.name = spec
             self.xp = _namespace_for(spec)
@@ -214,6 +241,10 @@ class Backend:
 
     def __hash__(self) -> int:
         return hash((self.name, self.dtype_name))
+
+    def spec(self) -> str | NamespaceSpec:
+        """A picklable description that ``Backend(spec, dtype)`` accepts back."""
+        return self.name if self.name in BACKEND_NAMES else NamespaceSpec(self.xp.__name__)
 
     def with_dtype(self, dtype: Any) -> Backend:
         """Return the same namespace with another floating dtype."""
