@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from anynn import activations
-from anynn.kernels import kernel_params, kernel_source
+from anynn.symbolic import kernel_params, kernel_source
 
 NVCC = shutil.which("nvcc") or (
     "/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc") else None

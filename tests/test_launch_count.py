@@ -124,3 +124,18 @@ def test_training_needs_no_matrix_transpose_attribute() -> None:
     single = net.fit(rng.random((2, 784)), rng.integers(0, 10, 2), epochs=1, batch_size=1,
                      loss="cce", verbose=0)
     assert np.isfinite(single.history["loss"][0])
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu"])
+def test_the_standard_path_of_kinked_activations_avoids_sign(name: str) -> None:
+    """array-api-compat's CuPy ``sign`` patches NaN with a boolean-mask assignment, a host
+    synchronisation per call; the standard (fallback) path must not use it."""
+    compiled = anynn.activations.get(name).compiled(counting_namespace)
+    z = counting_namespace.asarray(np.array([-1.0, 0.0, 2.0, np.nan], dtype=np.float32))
+    COUNTS.reset()
+    outputs = [compiled.f(z), compiled.df(z)]
+    if compiled.df_from_output is not None:
+        outputs.append(compiled.df_from_output(outputs[0]))
+    assert "sign" not in COUNTS.by_name and COUNTS.syncs == 0, dict(COUNTS.by_name)
+    for out in outputs:
+        assert np.isnan(out.data[-1])  # NaN in, NaN out
