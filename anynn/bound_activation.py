@@ -3,7 +3,9 @@
 :func:`bind` combines the activation compiler's output with what the backend can do:
 
 - forward ``f(z)``: a fused kernel where the backend compiles kernels, else the
-  compiled Array API function (or the ``f`` of an ``(f, df)`` pair);
+  compiled Array API function (or the ``f`` of an ``(f, df)`` pair); with kernels also
+  ``forward_with_bias(p, b)``, one kernel that adds the bias to the product ``p = x @ W``
+  in place (giving ``z``) and writes ``f(z)``;
 - backward ``dL/dz`` from ``g = dL/da``, through the first available of: a fused kernel
   ``g * f'``; ``g * f'(a)`` from the stored output where that form was verified; the
   activation's vector-Jacobian product; ``g * f'(z)``, or ``g @ J`` per sample when
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from .backend import Backend, Kernel, warn_kernel_unavailable
 from .errors import ActivationError
-from .symbolic import kernel_params, kernel_source
+from .symbolic import C_TYPES, kernel_params, kernel_source
 
 if TYPE_CHECKING:
     from .activation import Activation
 
 Array = Any
 Forward = Callable[[Array], Array]
+ForwardWithBias = Callable[[Array, Array], tuple[Array, Array]]
 Backward = Callable[[Array, Array, Array], Array]
 
 BACKWARD_PATHS = ("fused", "from_output", "vjp", "derivative")
@@ -49,9 +52,16 @@ class BoundActivation:
         Whether ``forward`` is a fused kernel.
     path : str
         The backward path, one of :data:`BACKWARD_PATHS`.
+    forward_with_bias : callable or None
+        ``forward_with_bias(p, b) -> (z, f(z))`` with ``z = p + b`` written into ``p``
+        (one fused kernel), or None where there is no kernel (then add, then
+        ``forward``).
     """
 
-    __slots__ = ("activation", "backend", "forward", "backward", "fused_forward", "path")
+    __slots__ = (
+        "activation", "backend", "forward", "backward", "fused_forward", "path",
+        "forward_with_bias",
+    )
 
     def __init__(
         self,
@@ -62,6 +72,7 @@ class BoundActivation:
         *,
         fused_forward: bool,
         path: str,
+        forward_with_bias: ForwardWithBias | None = None,
     ) -> None:
         self.activation = activation
         self.backend = backend
@@ -69,6 +80,7 @@ class BoundActivation:
         self.backward = backward
         self.fused_forward = fused_forward
         self.path = path
+        self.forward_with_bias = forward_with_bias
 
     def __repr__(self) -> str:
         return (
@@ -77,21 +89,50 @@ class BoundActivation:
         )
 
 
+BIAS_DIRECTION = "forward_with_bias"
+"""The forward kernel that first adds the bias in place: ``z = p + b; out = f(z)``."""
+
+
+def bias_kernel(forward_body: str, dtype: str) -> tuple[str, str, str]:
+    """``(in_params, out_params, body)`` of the forward kernel with the bias folded in.
+
+    The product ``p`` is passed as the in-out ``z`` (it becomes ``p + b``); the forward
+    body, which reads ``x``, runs in a block where ``x`` is ``z``.
+    """
+    body = f"z = z + b;\n{{\nconst {C_TYPES[dtype]} x = z;\n{forward_body}\n}}"
+    return f"{dtype} b", f"{dtype} z, {dtype} out", body
+
+
 def _fused_kernel(activation: Activation, backend: Backend, direction: str) -> Kernel | None:
     """The backend's fused kernel for one direction of ``activation``, or None."""
     if not backend.compiles_kernels:
         return None
     description = f"activation {activation.name!r} ({direction}, {backend.dtype_name})"
     try:
-        body = kernel_source(activation.form, direction, backend.dtype_name)
+        body = kernel_source(
+            activation.form,
+            "forward" if direction == BIAS_DIRECTION else direction,
+            backend.dtype_name,
+        )
     except ActivationError as exc:
         warn_kernel_unavailable(description, str(exc))
         return None
-    in_params, out_params = kernel_params(direction, backend.dtype_name)
+    if direction == BIAS_DIRECTION:
+        in_params, out_params, body = bias_kernel(body, backend.dtype_name)
+    else:
+        in_params, out_params = kernel_params(direction, backend.dtype_name)
     digest = hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:12]
     return backend.elementwise_kernel(
         in_params, out_params, body, f"anynn_{direction}_{digest}", description=description
     )
+
+
+def _bias_then_product(kernel: Kernel) -> ForwardWithBias:
+    def forward_with_bias(product: Array, bias: Array) -> tuple[Array, Array]:
+        z, out = kernel(bias, product)  # the product is the in-out z
+        return z, out
+
+    return forward_with_bias
 
 
 def _through_derivative(df: Forward) -> Backward:
@@ -109,8 +150,13 @@ def _elementwise(activation: Activation, backend: Backend) -> BoundActivation:
     compiled = activation.compiled(backend.xp)
     forward: Forward = compiled.f
     kernel = _fused_kernel(activation, backend, "forward")
+    forward_with_bias: ForwardWithBias | None = None
     if kernel is not None:
         forward = kernel
+        with_bias = _fused_kernel(activation, backend, BIAS_DIRECTION)
+        if with_bias is not None:
+            forward_with_bias = _bias_then_product(with_bias)
+
     from_output = compiled.df_from_output
     direction = "backward" if from_output is None else "backward_from_output"
     fused = _fused_kernel(activation, backend, direction)
@@ -135,7 +181,8 @@ def _elementwise(activation: Activation, backend: Backend) -> BoundActivation:
     else:
         backward, path = _through_derivative(compiled.df), "derivative"
     return BoundActivation(
-        activation, backend, forward, backward, fused_forward=kernel is not None, path=path
+        activation, backend, forward, backward, fused_forward=kernel is not None, path=path,
+        forward_with_bias=forward_with_bias,
     )
 
 

@@ -166,21 +166,28 @@ class Dense:
         """``z = x @ W + b``."""
         z = self.backend.matmul(x, self.weight.value)
         if self.bias is not None:
-            z = z + self.bias.value
+            z += self.bias.value  # in place: the product is a fresh array
         return z
 
     def activate(self, z: Array) -> Array:
         """``f(z)`` with the activation compiled for this backend."""
         return self.bound_activation.forward(z)
 
+    def _pre_and_post_activation(self, x: Array) -> tuple[Array, Array]:
+        """``(z, f(z))``: one fused kernel adds the bias and activates where available."""
+        with_bias = self.bound_activation.forward_with_bias
+        if self.bias is None or with_bias is None:
+            z = self.pre_activation(x)
+            return z, self.bound_activation.forward(z)
+        return with_bias(self.backend.matmul(x, self.weight.value), self.bias.value)
+
     def forward(self, x: Array) -> Array:
         """Inference forward pass (nothing is kept for backpropagation)."""
-        return self.bound_activation.forward(self.pre_activation(x))
+        return self._pre_and_post_activation(x)[1]
 
     def forward_train(self, x: Array) -> Array:
         """Forward pass that keeps ``x``, ``z`` and ``a`` for :meth:`backward`."""
-        z = self.pre_activation(x)
-        a = self.bound_activation.forward(z)
+        z, a = self._pre_and_post_activation(x)
         self._input, self._z, self._a = x, z, a
         return a
 

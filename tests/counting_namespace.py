@@ -268,22 +268,24 @@ class KernelCountingBackend(Backend):
     compiles_kernels: ClassVar[bool] = True
 
     def _compile_kernel(self, in_params: str, out_params: str, body: str, name: str) -> Kernel:
-        n_out = len([p for p in out_params.split(",") if p.strip()])
+        n_in, n_out = _n_params(in_params), _n_params(out_params)
+        label = "kernel:" + name.removeprefix("anynn_").rsplit("_", 1)[0]
 
         def kernel(*args: Any) -> Any:
-            COUNTS.launch(f"kernel:{name.split('_')[1] if '_' in name else name}")
-            arrays = [_unwrap(a) for a in args if isinstance(a, CountedArray)]
+            """As ``ElementwiseKernel.__call__``: outputs given after the inputs are
+            written in place (here: left as they are), missing ones are allocated."""
+            COUNTS.launch(label)
+            arrays = [a.data for a in args if isinstance(a, CountedArray)]
             shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
-            out = args[len(args) - n_out :] if len(args) > _n_inputs(in_params) else ()
-            if out:
-                return out[0] if n_out == 1 else tuple(out)
-            zeros = CountedArray(np.zeros(shape, dtype=self.dtype_name))
-            return zeros if n_out == 1 else tuple(
-                CountedArray(np.zeros(shape, dtype=self.dtype_name)) for _ in range(n_out)
-            )
+            outs = list(args[n_in:])
+            outs += [
+                CountedArray(np.zeros(shape, dtype=self.dtype_name))
+                for _ in range(n_out - len(outs))
+            ]
+            return outs[0] if n_out == 1 else tuple(outs)
 
         return kernel
 
 
-def _n_inputs(in_params: str) -> int:
-    return len([p for p in in_params.split(",") if p.strip()])
+def _n_params(params: str) -> int:
+    return len([p for p in params.split(",") if p.strip()])

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from anynn import activations
+from anynn.bound_activation import bias_kernel
 from anynn.symbolic import kernel_params, kernel_source
 
 NVCC = shutil.which("nvcc") or (
@@ -33,7 +34,8 @@ KernelSpec = tuple[str, str, str, str]
 
 
 def activation_kernels(dtype: str) -> Iterator[KernelSpec]:
-    """Every fused activation kernel of every elementwise built-in."""
+    """Every fused activation kernel of every elementwise built-in (with the bias
+    folded-in forward)."""
     for name, act in sorted(activations.BUILTINS.items()):
         if not act.elementwise:
             continue
@@ -45,6 +47,8 @@ def activation_kernels(dtype: str) -> Iterator[KernelSpec]:
             in_params, out_params = kernel_params(direction, dtype)
             body = kernel_source(form, direction, dtype)
             yield f"anynn_{name}_{direction}", in_params, out_params, body
+        in_params, out_params, body = bias_kernel(kernel_source(form, "forward", dtype), dtype)
+        yield f"anynn_{name}_forward_with_bias", in_params, out_params, body
 
 
 def all_kernels(dtype: str) -> list[KernelSpec]:
