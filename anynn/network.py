@@ -11,20 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses, optimizers
+from . import activations, backprop, losses, optimizers, training
 from . import metrics as metrics_module
-from .backend import Backend, clip
-from .callbacks import Callback, EarlyStopping, check_callbacks
-from .clipping import check_clip
-from .data import Dataset, check_on_device, host_targets, make_dataset
+from ._checks import check_int
+from .backend import Backend
+from .callbacks import Callback, EarlyStopping
 from .errors import AnynnTypeError, AnynnValueError
 from .history import History
 from .layers import Dense, Parameter
-from .progress import progress_callback, resolve_verbose
 from .specs import LayerSpecNBF, parse_layers
 from .summary import format_summary
-from .training import Trainer, evaluate_dataset
-from .validation import check_int, inputs_to_device, is_single_sample
+from .training.data import host_targets
+from .validation import inputs_to_device, is_single_sample
 
 Array = Any
 
@@ -81,8 +79,8 @@ class Network:
         if len(layer_specs) == 0:
             raise AnynnValueError("layers must hold at least one layer spec; got []")
         if seed is not None:
-            check_int(seed, "seed", 0)
-        self.inputs = check_int(inputs, "inputs", 1)
+            seed = check_int(seed, "seed", low=0)
+        self.inputs = check_int(inputs, "inputs", low=1)
         self.backend = Backend(backend, dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -155,7 +153,7 @@ class Network:
     # -- inference ------------------------------------------------------------------
     def forward(self, X: Array) -> Array:
         """Forward pass on an already validated ``(n, inputs)`` backend array."""
-        return _through(self.layers, X)
+        return backprop.through(self.layers, X)
 
     def predict(self, X: Any) -> Array:
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
@@ -176,63 +174,50 @@ class Network:
         self,
         X: Array,
         Y: Array,
-        loss: losses.Loss,
-        fused: bool,
+        head: losses.LossHead,
         *,
         weights: Array | None = None,
         masks: Sequence[Array | None] | None = None,
         clip_backprop: float | None = None,
     ) -> Array:
-        """Forward and backward on one batch; stores each parameter's ``grad``.
+        """Forward and backward on one batch through ``head``; stores each ``grad``.
 
-        Parameters
-        ----------
-        X, Y : array
-            A batch of validated backend inputs and targets.
-        loss : Loss
-            The loss; ``fused`` says whether its logits form is used with the output layer.
-        weights : array, optional
-            ``(n, 1)`` per-sample weights.
-        masks : list of (array or None), optional
-            Per layer, the (inverted) dropout mask multiplied into its output.
-        clip_backprop : float, optional
-            Clamp ``dL/da`` passed from each layer to the one below to
-            ``[-clip_backprop, clip_backprop]`` (the original article used 1.0).
-
-        Returns
-        -------
-        array
-            The mean loss of the batch as a 0-d backend array (no synchronisation).
+        See :func:`anynn.backprop.loss_and_gradients`; returns the batch's mean loss as
+        a 0-d backend array (no synchronisation).
         """
-        xp = self.backend.xp
-        layers = self.layers
-        a = X
-        for i, layer in enumerate(layers):
-            a = layer.forward_train(a)
-            if masks is not None and masks[i] is not None:
-                a = a * masks[i]
-        last = layers[-1]
-        # weights are passed only when given: user losses written without them keep working
-        extra = () if weights is None else (weights,)
-        value = _loss_value(loss, fused, last.last_pre_activation, a, Y, xp, extra)
-        if fused:
-            delta = loss.fused_delta(a, Y, *extra)
-        else:
-            delta = last.delta(loss.gradient(a, Y, xp, *extra))
-        for i in range(len(layers) - 1, 0, -1):
-            grad = layers[i].backward(delta)
-            if clip_backprop is not None:
-                grad = clip(xp, grad, -clip_backprop, clip_backprop)
-            if masks is not None and masks[i - 1] is not None:
-                grad = grad * masks[i - 1]
-            delta = layers[i - 1].delta(grad)
-        layers[0].backward(delta, need_input_grad=False)
-        return value
+        return backprop.loss_and_gradients(
+            self.layers, X, Y, head, self.backend.xp,
+            weights=weights, masks=masks, clip_backprop=clip_backprop,
+        )
 
     def clear_training_state(self) -> None:
         """Release the activations kept for backpropagation."""
         for layer in self.layers:
             layer.clear()
+
+    def snapshot(self) -> list[Array]:
+        """Copies of every parameter's values, for :meth:`restore`."""
+        xp = self.backend.xp
+        return [xp.asarray(p.value, copy=True) for p in self.parameters()]
+
+    def restore(self, snapshot: Sequence[Array]) -> None:
+        """Put back the parameter values of a :meth:`snapshot` of this network.
+
+        Raises
+        ------
+        AnynnValueError
+            If ``snapshot`` does not match the parameters' count and shapes.
+        """
+        params = self.parameters()
+        shapes = [tuple(p.value.shape) for p in params]
+        if [tuple(a.shape) for a in snapshot] != shapes:
+            raise AnynnValueError(
+                f"snapshot has shapes {[tuple(a.shape) for a in snapshot]}; the parameters "
+                f"have {shapes}"
+            )
+        xp = self.backend.xp
+        for p, value in zip(params, snapshot, strict=True):
+            p.value = xp.asarray(value, copy=True)
 
     # -- training -------------------------------------------------------------------
     def prepare_targets(self, y: Any, loss: losses.Loss, n_samples: int, name: str = "y") -> Array:
@@ -335,159 +320,13 @@ class Network:
         -----
         Ctrl-C stops training at the end of the current step and returns the history.
         """
-        epochs = check_int(epochs, "epochs", 0)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        verbose = resolve_verbose(verbose)
-        clips = [
-            check_clip(v, name)
-            for v, name in (
-                (clip_value, "clip_value"),
-                (clip_norm, "clip_norm"),
-                (clip_backprop, "clip_backprop"),
-            )
-        ]
-        data_on_device = check_on_device(data_on_device)
-        if not isinstance(shuffle, bool):
-            raise AnynnTypeError(f"shuffle must be True or False; got {shuffle!r}")
-        loss_obj = losses.get(loss)
-        loss_obj.check_output(self.layers[-1].activation, self.outputs)
-        metric_objs = metrics_module.get_list(metrics)
-        opt = self._fit_optimizer(optimizer, lr)
-        cbs = check_callbacks(callbacks)
-        if early_stopping is not None:
-            cbs += check_callbacks([early_stopping])
-        train, validation = self._fit_datasets(
-            X,
-            y,
-            loss_obj,
-            validation_data,
-            validation_split,
-            sample_weight,
-            class_weight,
-            data_on_device,
-        )
-        if epochs == 0:
-            return self.history
-        reporter = progress_callback(verbose, epochs)
-        if reporter is not None:
-            cbs.append(reporter)
-        trainer = Trainer(
-            self,
-            loss_obj,
-            opt,
-            train,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation=validation,
-            metrics=metric_objs,
-            callbacks=cbs,
-            clip_value=clips[0],
-            clip_norm=clips[1],
-            clip_backprop=clips[2],
-        )
-        for cb in cbs:
-            cb.validate(trainer.history_keys())
-        opt.prepare(self.parameters(), self.backend)
-        self.optimizer = opt
-        return trainer.run(epochs, self.history)
-
-    def _fit_optimizer(
-        self, optimizer: str | optimizers.Optimizer | None, lr: optimizers.LearningRate | None
-    ) -> optimizers.Optimizer:
-        """The optimizer of a fit: see the ``optimizer`` parameter of :meth:`fit`."""
-        if isinstance(optimizer, optimizers.Optimizer):
-            if lr is not None:
-                raise AnynnValueError(
-                    f"lr={lr!r} was given with an optimizer object ({optimizer!r}), which uses "
-                    "its own lr: set it on the object, or give the optimizer by name"
-                )
-            return optimizer
-        if optimizer is None and self.optimizer is not None:
-            if lr is not None:
-                self.optimizer.lr = lr
-            return self.optimizer
-        return optimizers.get("sgd" if optimizer is None else optimizer, lr)
-
-    def _fit_datasets(
-        self,
-        X: Any,
-        y: Any,
-        loss: losses.Loss,
-        validation_data: tuple[Any, ...] | None,
-        validation_split: float,
-        sample_weight: Any,
-        class_weight: dict[int, float] | None,
-        on_device: bool | str,
-    ) -> tuple[Dataset, Dataset | None]:
-        """Validate and place the training and validation data."""
-        split = validation_split
-        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
-            raise AnynnValueError(f"validation_split must be in [0, 1); got {split!r}")
-        if split and validation_data is not None:
-            raise AnynnValueError("give validation_data or validation_split, not both")
-        common = {"on_device": on_device}
-        make = self._dataset
-        if split:
-            n = self._n_samples(X)
-            cut = int(n * (1.0 - split))
-            if cut < 1 or cut >= n:
-                raise AnynnValueError(
-                    f"validation_split={split} of {n} samples leaves {cut} for training and "
-                    f"{n - cut} for validation; both need at least one"
-                )
-            head, tail = slice(None, cut), slice(cut, None)
-            sw = sample_weight
-            train = make(
-                _rows(X, head), _rows(y, head), loss, _rows(sw, head), class_weight, "", **common
-            )
-            val = make(
-                _rows(X, tail), _rows(y, tail), loss, _rows(sw, tail), class_weight, "val_",
-                **common,
-            )
-            return train, val
-        train = make(X, y, loss, sample_weight, class_weight, "", **common)
-        if validation_data is None:
-            return train, None
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise AnynnTypeError(
-                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
-                f"sample_weight_val); got {type(validation_data).__name__}"
-            )
-        vw = validation_data[2] if len(validation_data) == 3 else None
-        val = make(validation_data[0], validation_data[1], loss, vw, None, "val_", **common)
-        return train, val
-
-    def _n_samples(self, X: Any) -> int:
-        shape = getattr(X, "shape", None)
-        if shape is None:
-            X = np.asarray(X)
-            shape = X.shape
-        if len(shape) == 0:
-            raise AnynnValueError(f"X must have shape (n_samples, {self.inputs}); got a scalar")
-        return int(shape[0])
-
-    def _dataset(
-        self,
-        X: Any,
-        y: Any,
-        loss: losses.Loss,
-        sample_weight: Any,
-        class_weight: dict[int, float] | None,
-        prefix: str,
-        *,
-        on_device: bool | str,
-    ) -> Dataset:
-        return make_dataset(
-            X,
-            y,
-            loss,
-            self.backend,
-            self.inputs,
-            self.outputs,
-            on_device=on_device,
-            sample_weight=sample_weight,
-            class_weight=class_weight,
-            prefix=prefix,
+        return training.fit(
+            self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, loss=loss,
+            optimizer=optimizer, shuffle=shuffle, validation_data=validation_data,
+            validation_split=validation_split, metrics=metrics, callbacks=callbacks,
+            early_stopping=early_stopping, verbose=verbose, sample_weight=sample_weight,
+            class_weight=class_weight, clip_value=clip_value, clip_norm=clip_norm,
+            clip_backprop=clip_backprop, data_on_device=data_on_device,
         )
 
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> History:
@@ -526,28 +365,18 @@ class Network:
         float or dict
             The loss as a Python float; with ``metrics``, a dict ``{"loss": ..., name: ...}``.
         """
-        loss_obj = losses.get(loss)
-        loss_obj.check_output(self.layers[-1].activation, self.outputs)
-        metric_objs = metrics_module.get_list(metrics)
-        data = self._dataset(X, y, loss_obj, sample_weight, None, "", on_device="auto")
-        with self.backend.overflow_allowed():
-            result = evaluate_dataset(self, data, loss_obj, metric_objs)
+        result = training.evaluate(self, X, y, loss, metrics, sample_weight)
         return result if metrics is not None else result["loss"]
 
     def output_and_loss(
-        self, X: Array, Y: Array, loss: losses.Loss, weights: Array | None = None
+        self, X: Array, Y: Array, head: losses.LossHead, weights: Array | None = None
     ) -> tuple[Array, Array]:
-        """Inference output and mean loss (stable fused form) on validated device arrays."""
-        last = self.layers[-1]
-        z = last.pre_activation(_through(self.layers[:-1], X))
-        out = last.activate(z)
-        extra = () if weights is None else (weights,)
-        fused = loss.can_fuse(last.activation)
-        return out, _loss_value(loss, fused, z, out, Y, self.backend.xp, extra)
+        """Inference output and mean loss (the head's stable form) on validated device arrays."""
+        return backprop.output_and_loss(self.layers, X, Y, head, self.backend.xp, weights)
 
-    def batch_loss(self, X: Array, Y: Array, loss: losses.Loss) -> Array:
-        """Mean loss on validated device arrays, as a 0-d array (stable fused form)."""
-        return self.output_and_loss(X, Y, loss)[1]
+    def batch_loss(self, X: Array, Y: Array, head: losses.LossHead) -> Array:
+        """Mean loss on validated device arrays, as a 0-d array (the head's stable form)."""
+        return self.output_and_loss(X, Y, head)[1]
 
     # -- copies ---------------------------------------------------------------------
     def to(self, backend: str | ModuleType | Backend | None = None, dtype: Any = None) -> Network:
@@ -621,29 +450,3 @@ def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
         with open(path, "wb") as file:
             file.write(data)
         return load(path, backend=namespace, dtype=dtype)
-
-
-def _through(layers: Sequence[Dense], X: Array) -> Array:
-    """Inference forward pass of ``X`` through ``layers``."""
-    a = X
-    for layer in layers:
-        a = layer.forward(a)
-    return a
-
-
-def _loss_value(
-    loss: losses.Loss, fused: bool, z: Array, a: Array, Y: Array, xp: Any, extra: tuple[Array, ...]
-) -> Array:
-    """Mean loss of output ``a`` (pre-activation ``z``): the stable logits form when fused."""
-    if fused:
-        return loss.fused_value(z, a, Y, xp, *extra)
-    return loss.value(a, Y, xp, *extra)
-
-
-def _rows(data: Any, rows: slice) -> Any:
-    """``data[rows]`` for lists and arrays of any namespace (arrays need ``[rows, ...]``)."""
-    if data is None:
-        return None
-    if getattr(data, "ndim", None) is None:
-        return data[rows]
-    return data[rows, ...]

@@ -237,7 +237,9 @@ def test_gradient_clipping_matches_manual_clipping(backend: str) -> None:
         net = make_net(backend, dropout=0.0)
         probe = net.to()
         Xd, Yd = probe.backend.asarray(X), probe.prepare_targets(y, nn.losses.get("cce"), 40)
-        probe.loss_and_gradients(Xd, Yd, nn.losses.get("cce"), True)
+        head = nn.losses.LossHead(nn.losses.get("cce"), probe.layers[-1].activation)
+        assert head.fused
+        probe.loss_and_gradients(Xd, Yd, head)
         grads = [torch.tensor(to_numpy(p.grad)) for p in probe.parameters()]
         tparams = [torch.zeros_like(g, requires_grad=True) for g in grads]
         for t, g in zip(tparams, grads, strict=True):
