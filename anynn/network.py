@@ -180,11 +180,9 @@ class Network:
         masks: Sequence[Array | None] | None = None,
         clip_backprop: float | None = None,
     ) -> Array:
-        """Forward and backward on one batch through ``head``; stores each ``grad``.
+        """One batch forward and backward: each ``grad`` set, the mean loss returned (0-d).
 
-        See :func:`anynn.backprop.loss_and_gradients`; returns the batch's mean loss as
-        a 0-d backend array (no synchronisation).
-        """
+        See :func:`anynn.backprop.loss_and_gradients`."""
         return backprop.loss_and_gradients(
             self.layers, X, Y, head, self.backend.xp,
             weights=weights, masks=masks, clip_backprop=clip_backprop,
@@ -208,14 +206,10 @@ class Network:
         AnynnValueError
             If ``snapshot`` does not match the parameters' count and shapes.
         """
-        params = self.parameters()
-        shapes = [tuple(p.value.shape) for p in params]
-        if [tuple(a.shape) for a in snapshot] != shapes:
-            raise AnynnValueError(
-                f"snapshot has shapes {[tuple(a.shape) for a in snapshot]}; the parameters "
-                f"have {shapes}"
-            )
-        xp = self.backend.xp
+        params, xp = self.parameters(), self.backend.xp
+        shapes, seen = [tuple(p.value.shape) for p in params], [tuple(a.shape) for a in snapshot]
+        if seen != shapes:
+            raise AnynnValueError(f"snapshot has shapes {seen}; the parameters have {shapes}")
         for p, value in zip(params, snapshot, strict=True):
             p.value = xp.asarray(value, copy=True)
 
@@ -320,14 +314,8 @@ class Network:
         -----
         Ctrl-C stops training at the end of the current step and returns the history.
         """
-        return training.fit(
-            self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, loss=loss,
-            optimizer=optimizer, shuffle=shuffle, validation_data=validation_data,
-            validation_split=validation_split, metrics=metrics, callbacks=callbacks,
-            early_stopping=early_stopping, verbose=verbose, sample_weight=sample_weight,
-            class_weight=class_weight, clip_value=clip_value, clip_norm=clip_norm,
-            clip_backprop=clip_backprop, data_on_device=data_on_device,
-        )
+        arguments = {k: v for k, v in locals().items() if k not in ("self", "X", "y")}
+        return training.fit(self, X, y, **arguments)
 
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """One pass over new data (``fit`` with ``epochs=1``, ``verbose=0`` by default)."""

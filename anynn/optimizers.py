@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Backend, to_numpy
 from ._checks import check_bool, check_float, check_int
+from .backend import Backend, to_numpy
 from .errors import AnynnValueError
 from .layers import Parameter
 from .registry import Registry

@@ -38,7 +38,9 @@ class Registry(Generic[T]):
         self.aliases = dict(aliases or {})
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.aliases.get(name.lower(), name.lower()) in self.entries
+        if not isinstance(name, str):
+            return False
+        return self.aliases.get(name.lower(), name.lower()) in self.entries
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.entries)
@@ -55,7 +57,7 @@ class Registry(Generic[T]):
         """
         if not isinstance(name, str):
             raise AnynnTypeError(
-                f"a {self.kind} is given by name or as a {self.base.__name__} object; "
+                f"{self.kind} must be a name or a {self.base.__name__} object; "
                 f"got {type(name).__name__}: {name!r}"
             )
         key = self.aliases.get(name.lower(), name.lower())

@@ -153,7 +153,12 @@ class FitConfig:
         chosen, new_lr = _optimizer(net, optimizer, plain.pop("lr"))
         hooks = check_callbacks(callbacks)
         if early_stopping is not None:
-            hooks += check_callbacks([early_stopping])
+            if not isinstance(early_stopping, Callback):
+                raise AnynnTypeError(
+                    "early_stopping must be an anynn.EarlyStopping; got "
+                    f"{type(early_stopping).__name__}: {early_stopping!r}"
+                )
+            hooks.append(early_stopping)
         return cls(
             head=head,
             optimizer=chosen,

@@ -308,7 +308,7 @@ def evaluate(
     metrics: Any,
     sample_weight: Any,
 ) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (see ``Network.evaluate``)."""
+    """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
     head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
     metric_objs = get_list(metrics)
     data = make_dataset(
