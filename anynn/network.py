@@ -171,14 +171,8 @@ class Network:
 
     # -- gradients ------------------------------------------------------------------
     def loss_and_gradients(
-        self,
-        X: Array,
-        Y: Array,
-        head: losses.LossHead,
-        *,
-        weights: Array | None = None,
-        masks: Sequence[Array | None] | None = None,
-        clip_backprop: float | None = None,
+        self, X: Array, Y: Array, head: losses.LossHead, *, weights: Array | None = None,
+        masks: Sequence[Array | None] | None = None, clip_backprop: float | None = None,
     ) -> Array:
         """One batch forward and backward: each ``grad`` set, the mean loss returned (0-d).
 
@@ -220,27 +214,15 @@ class Network:
         return self.backend.asarray(host_targets(y, loss, self.outputs, n_samples, dtype, name))
 
     def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        epochs: int = 1,
-        lr: optimizers.LearningRate | None = None,
-        batch_size: int = 32,
-        loss: str | losses.Loss = "mse",
-        optimizer: str | optimizers.Optimizer | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, ...] | None = None,
-        validation_split: float = 0.0,
+        self, X: Any, y: Any, *, epochs: int = 1, lr: optimizers.LearningRate | None = None,
+        batch_size: int = 32, loss: str | losses.Loss = "mse",
+        optimizer: str | optimizers.Optimizer | None = None, shuffle: bool = True,
+        validation_data: tuple[Any, ...] | None = None, validation_split: float = 0.0,
         metrics: Sequence[str | metrics_module.Metric] | None = None,
-        callbacks: Sequence[Callback] | None = None,
-        early_stopping: EarlyStopping | None = None,
-        verbose: int | str = "auto",
-        sample_weight: Any = None,
-        class_weight: dict[int, float] | None = None,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        clip_backprop: float | None = None,
+        callbacks: Sequence[Callback] | None = None, early_stopping: EarlyStopping | None = None,
+        verbose: int | str = "auto", sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None, clip_value: float | None = None,
+        clip_norm: float | None = None, clip_backprop: float | None = None,
         data_on_device: bool | str = "auto",
     ) -> History:
         """Train on ``(X, y)`` with mini-batch gradient descent.
@@ -338,13 +320,8 @@ class Network:
         return self.fit(X, y, epochs=epochs, lr=lr, **kwargs)
 
     def evaluate(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        loss: str | losses.Loss = "mse",
-        metrics: Sequence[str | metrics_module.Metric] | None = None,
-        sample_weight: Any = None,
+        self, X: Any, y: Any, *, loss: str | losses.Loss = "mse",
+        metrics: Sequence[str | metrics_module.Metric] | None = None, sample_weight: Any = None,
     ) -> float | dict[str, float]:
         """Mean ``loss`` of the network on ``(X, y)`` (dropout inactive).
 

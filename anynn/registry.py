@@ -23,6 +23,8 @@ class Registry(Generic[T]):
         Canonical name -> factory (usually the class).
     aliases : mapping of str to str, optional
         Other accepted names -> canonical name.
+    unknown_error : type, default AnynnValueError
+        Raised for an unknown name (a subclass, e.g. ``ActivationError``).
     """
 
     def __init__(
@@ -31,11 +33,13 @@ class Registry(Generic[T]):
         base: type[T],
         entries: Mapping[str, Callable[..., T]],
         aliases: Mapping[str, str] | None = None,
+        unknown_error: type[AnynnValueError] = AnynnValueError,
     ) -> None:
         self.kind = kind
         self.base = base
         self.entries = dict(entries)
         self.aliases = dict(aliases or {})
+        self.unknown_error = unknown_error
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -53,7 +57,7 @@ class Registry(Generic[T]):
         AnynnTypeError
             If ``name`` is not a str.
         AnynnValueError
-            For an unknown name.
+            For an unknown name (``unknown_error``).
         """
         if not isinstance(name, str):
             raise AnynnTypeError(
@@ -62,7 +66,7 @@ class Registry(Generic[T]):
             )
         key = self.aliases.get(name.lower(), name.lower())
         if key not in self.entries:
-            raise AnynnValueError(
+            raise self.unknown_error(
                 f"unknown {self.kind} {name!r}; expected one of {', '.join(self.entries)} or "
                 f"a {self.base.__name__} object"
             )
