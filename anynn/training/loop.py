@@ -203,13 +203,9 @@ class Trainer:
         first_step = optimizer.iterations
         try:
             for xb, yb, wb in self.train.batches(batch_size, order):
+                masks = sampler.draw(xb.shape[0]) if sampler else None
                 value = net.loss_and_gradients(
-                    xb,
-                    yb,
-                    head,
-                    weights=wb,
-                    masks=sampler.draw(xb.shape[0]) if sampler else None,
-                    clip_backprop=clip_backprop,
+                    xb, yb, head, weights=wb, masks=masks, clip_backprop=clip_backprop
                 )
                 for i, metric in enumerate(metrics):
                     metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
@@ -234,13 +230,19 @@ class Trainer:
             )
             net.stop_training = True
             return None
-        epoch_loss = self._mean_loss(values, epoch, first_step)
-        logs = {"loss": epoch_loss}
+        return self._epoch_logs(epoch, values, metric_sums, first_step)
+
+    def _epoch_logs(
+        self, epoch: int, values: list[Array], metric_sums: list[Any], first_step: int
+    ) -> dict[str, float]:
+        """The epoch's record: mean loss (checked finite), metrics, validation values."""
+        logs = {"loss": self._mean_loss(values, epoch, first_step)}
         seen = sum(self.sizes[: len(values)])  # fewer than n when a callback stopped early
-        for metric, total in zip(metrics, metric_sums, strict=True):
+        for metric, total in zip(self.metrics, metric_sums, strict=True):
             logs[metric.name] = float(total) / seen
         if self.validation is not None:
-            logs.update(evaluate_dataset(net, self.validation, head, metrics, "val_"))
+            val = evaluate_dataset(self.net, self.validation, self.head, self.metrics, "val_")
+            logs.update(val)
         return logs
 
     def _mean_loss(
