@@ -280,7 +280,7 @@ class Network:
             (the original article's backpropagation used 1.0); off by default.
         data_on_device : {"auto", True, False}
             Move host data to the device once (True), stream it batch by batch (False),
-            or decide from its size ("auto", see :mod:`anynn.data`). Same results.
+            or decide from its size ("auto", see :mod:`anynn.training.data`). Same results.
 
         Returns
         -------
