@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_bool, check_float, check_int
-from .backend import Backend, to_numpy
+from .backend import Backend, namespace_of, to_numpy
 from .errors import AnynnValueError
 from .layers import Parameter
 from .registry import Registry
@@ -118,9 +118,7 @@ class Optimizer:
         if backend is not None:
             self._xp = backend.xp
         elif self._xp is None:
-            from array_api_compat import array_namespace
-
-            self._xp = array_namespace(params[0].value)
+            self._xp = namespace_of(params[0].value)
         if self._pending:
             self._state = {slot: [self._loaded(slot, p) for p in params] for slot in self.slots}
             self._pending = {}
