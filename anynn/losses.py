@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation
+from .activation import Activation
 from .backend import clip
 from .errors import AnynnTypeError, AnynnValueError
 from .registry import Registry
