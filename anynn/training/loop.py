@@ -26,7 +26,7 @@ from ..history import History
 from ..losses import LossHead
 from ..metrics import Metric, get_list
 from .config import FitConfig
-from .data import Dataset, make_dataset
+from .data import Dataset, fit_datasets, make_dataset
 from .progress import progress_callback
 from .regularization import MaskSampler, gradient_clipper
 
@@ -318,3 +318,15 @@ def evaluate(
     )
     with net.backend.overflow_allowed():
         return evaluate_dataset(net, data, head, metric_objs)
+
+
+def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
+    """Train ``net`` in place on ``(X, y)``; ``kwargs`` are those of :meth:`Network.fit`.
+
+    Every argument and the data are validated before any work; ``epochs=0`` stops there.
+    """
+    config = FitConfig.from_fit_args(net, **kwargs)
+    train, validation = fit_datasets(net, X, y, config)
+    if config.epochs == 0:
+        return net.history
+    return Trainer(net, config, train, validation).run()
