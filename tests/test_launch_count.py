@@ -20,7 +20,7 @@ from counting_namespace import COUNTS, KernelCountingBackend
 
 import anynn
 from anynn import optimizers
-from anynn.backend import Backend
+from anynn.backend import Backend, nan_propagating_sign, sign_for
 
 LAYERS = [(256, True, "relu"), (128, True, "relu"), (10, True, "softmax")]
 STEP_BUDGET = 30
@@ -126,16 +126,27 @@ def test_training_needs_no_matrix_transpose_attribute() -> None:
     assert np.isfinite(single.history["loss"][0])
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu"])
-def test_the_standard_path_of_kinked_activations_avoids_sign(name: str) -> None:
-    """array-api-compat's CuPy ``sign`` patches NaN with a boolean-mask assignment, a host
-    synchronisation per call; the standard (fallback) path must not use it."""
+def test_the_sign_of_compiled_activations_never_waits_for_the_device() -> None:
+    """CuPy's ``sign`` maps NaN to 0 and array-api-compat patches it with a boolean-mask
+    assignment (a host synchronisation per call): the seam's CuPy sign is built from
+    ``where`` and ``sign`` instead, shown here on the counting namespace."""
+    sign = nan_propagating_sign(counting_namespace)
+    x = counting_namespace.asarray(np.array([-2.0, 0.0, 3.0, np.nan], dtype=np.float32))
+    COUNTS.reset()
+    out = sign(x)
+    assert COUNTS.syncs == 0 and "setitem" not in COUNTS.by_name and COUNTS.launches == 3
+    np.testing.assert_array_equal(out.data, [-1.0, 0.0, 1.0, np.nan])
+    assert sign_for(np) is np.sign
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "selu"])
+def test_kinked_activations_propagate_nan_without_synchronising(name: str) -> None:
     compiled = anynn.activations.get(name).compiled(counting_namespace)
     z = counting_namespace.asarray(np.array([-1.0, 0.0, 2.0, np.nan], dtype=np.float32))
     COUNTS.reset()
     outputs = [compiled.f(z), compiled.df(z)]
     if compiled.df_from_output is not None:
         outputs.append(compiled.df_from_output(outputs[0]))
-    assert "sign" not in COUNTS.by_name and COUNTS.syncs == 0, dict(COUNTS.by_name)
+    assert COUNTS.syncs == 0 and "setitem" not in COUNTS.by_name, dict(COUNTS.by_name)
     for out in outputs:
         assert np.isnan(out.data[-1])  # NaN in, NaN out

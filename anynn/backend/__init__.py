@@ -31,7 +31,14 @@ from .namespaces import (
     namespace_of,
     normalize_dtype_name,
 )
-from .special import ArrayFunction, erf, erfc, special_functions_for
+from .special import (
+    ArrayFunction,
+    erf,
+    erfc,
+    nan_propagating_sign,
+    sign_for,
+    special_functions_for,
+)
 
 __all__ = [
     "ARRAY_API_VERSION",
@@ -52,6 +59,8 @@ __all__ = [
     "namespace_of",
     "normalize_dtype_name",
     "overflow_allowed",
+    "nan_propagating_sign",
+    "sign_for",
     "special_functions_for",
     "to_numpy",
     "warn_kernel_unavailable",

@@ -20,6 +20,7 @@ deep in the tail).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from types import ModuleType
@@ -120,3 +121,25 @@ def special_functions_for(xp: ModuleType) -> tuple[ArrayFunction, ArrayFunction]
         except ImportError:
             pass
     return erf, erfc
+
+
+def nan_propagating_sign(module: ModuleType) -> ArrayFunction:
+    """``sign`` built from ``module.where`` and ``module.sign``: NaN stays NaN.
+
+    For CuPy, whose own ``sign`` maps NaN to 0 and whose array-api-compat wrapper
+    patches NaN back with a boolean-mask assignment (a host synchronisation per call):
+    this form launches three kernels and never waits for the device.
+    """
+
+    def sign(x: Array) -> Array:
+        return module.where(x != x, x, module.sign(x))
+
+    return sign
+
+
+def sign_for(xp: ModuleType) -> ArrayFunction:
+    """The ``sign`` array function compiled activations use on ``xp`` (NaN in, NaN out,
+    no host synchronisation): ``xp.sign`` except on CuPy."""
+    if known_name(xp) == "cupy":
+        return nan_propagating_sign(importlib.import_module("cupy"))
+    return xp.sign  # type: ignore[no-any-return]

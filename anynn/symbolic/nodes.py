@@ -137,15 +137,13 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec("ExprCondPair", ExprCondPair, (2, 2), None, None, None, lambda v, c: (v, c),
              (sympy.Expr, Boolean)),
     # steps, 0 at 0 after canonical_steps (the reference and both printers agree)
-    # no xp.sign: array-api-compat's CuPy sign patches NaN through a boolean-mask
-    # assignment, which reads a count back to the host (a synchronisation per call)
-    NodeSpec("Heaviside", sympy.Heaviside, (1, 2),
-             "xp.where({0} > 0, 1.0, xp.where({0} <= 0, 0.0, {0}))",
+    # _sign: the backend's NaN-propagating sign without host synchronisation
+    # (array-api-compat's CuPy sign patches NaN through a boolean-mask assignment)
+    NodeSpec("Heaviside", sympy.Heaviside, (1, 2), "xp.maximum(_sign({0}), 0.0)",
              _ternary("1.0", "0.0", "<="), lambda ev, a, *_: 1 if a > 0 else 0, _heaviside),
     NodeSpec("DiracDelta", sympy.DiracDelta, (1, 2), "xp.zeros_like(x)", ("0.0F", "0.0"),
              lambda ev, *_: 0, _dirac),
-    NodeSpec("sign", sympy.sign, (1, 1),
-             "xp.where({0} > 0, 1.0, xp.where({0} < 0, -1.0, {0}))", _ternary("1.0", "-1.0", "<"),
+    NodeSpec("sign", sympy.sign, (1, 1), "_sign({0})", _ternary("1.0", "-1.0", "<"),
              plain("sign"), _sign),
     NodeSpec("Abs", sympy.Abs, (1, 1), "xp.abs({0})", ("fabsf({0})", "fabs({0})"),
              lambda ev, a: abs(a), abs),

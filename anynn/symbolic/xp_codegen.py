@@ -20,7 +20,7 @@ from typing import Any
 
 import sympy
 
-from ..backend import special_functions_for
+from ..backend import sign_for, special_functions_for
 from ..errors import ActivationError
 from .form import MAX_EXPANDED_POWER, Form, float_value, straight_line, unsupported
 from .nodes import spec_of
@@ -236,6 +236,8 @@ def compile_function(
     namespace: dict[str, Any] = {"xp": xp}
     if "_erf" in source:  # only then: finding erf may import SciPy (about 0.3 s)
         namespace["_erf"], namespace["_erfc"] = special_functions_for(xp)
+    if "_sign" in source:
+        namespace["_sign"] = sign_for(xp)
     exec(compile(source, f"<anynn activation {expr}>", "exec"), namespace)  # noqa: S102
     _FUNCTIONS[key] = (namespace["compiled"], source)
     return _FUNCTIONS[key]
