@@ -57,13 +57,20 @@ def loss_and_gradients(
         The mean loss of the batch as a 0-d backend array (no synchronisation).
     """
     a = X
-    for i, layer in enumerate(layers):
+    last = layers[-1]
+    # a softmax output under cce: output, loss and dL/dz in one pass (no mask after it)
+    fused_output = head.fused_output if masks is None or masks[-1] is None else None
+    for i, layer in enumerate(layers[:-1] if fused_output is not None else layers):
         a = layer.forward_train(a)
         if masks is not None and masks[i] is not None:
             a = a * masks[i]
-    last = layers[-1]
-    value = head.value(last.last_pre_activation, a, Y, xp, weights)
-    delta = head.output_delta(a, Y, xp, last.delta, weights)
+    if fused_output is not None:
+        z = last.pre_activation(a)
+        out, value, delta = fused_output(z, Y, weights)
+        last.record(a, z, out)
+    else:
+        value = head.value(last.last_pre_activation, a, Y, xp, weights)
+        delta = head.output_delta(a, Y, xp, last.delta, weights)
     for i in range(len(layers) - 1, 0, -1):
         grad = layers[i].backward(delta)
         if clip_backprop is not None:

@@ -188,8 +188,13 @@ class Dense:
     def forward_train(self, x: Array) -> Array:
         """Forward pass that keeps ``x``, ``z`` and ``a`` for :meth:`backward`."""
         z, a = self._pre_and_post_activation(x)
-        self._input, self._z, self._a = x, z, a
+        self.record(x, z, a)
         return a
+
+    def record(self, x: Array, z: Array, a: Array) -> None:
+        """Keep ``x``, ``z`` and ``a`` of a training forward pass computed elsewhere (a
+        fused output layer, :mod:`anynn.fused_output`) for :meth:`backward`."""
+        self._input, self._z, self._a = x, z, a
 
     @property
     def last_output(self) -> Array:

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from .activation import Activation
-from .backend import clip
+from .backend import Backend, clip
 from .errors import AnynnTypeError, AnynnValueError
+from .fused_output import SoftmaxCrossEntropy
 from .registry import Registry
 
 Array = Any
@@ -275,17 +276,28 @@ class LossHead:
         The loss.
     output : Activation
         The activation of the network's output layer.
+    backend : Backend, optional
+        Where training runs: a softmax output under the built-in cce then computes its
+        output, loss and gradient in one pass (:attr:`fused_output`).
 
     Attributes
     ----------
     fused : bool
         Whether the value is computed from the logits and ``dL/dz`` is ``(a - y) / count``.
+    fused_output : SoftmaxCrossEntropy or None
+        ``z, y, weights -> (a, value, dL/dz)`` for the output layer of a training step, or
+        None (then the layer's activation, :meth:`value` and :meth:`output_delta`).
     """
 
-    def __init__(self, loss: Loss, output: Activation) -> None:
+    def __init__(self, loss: Loss, output: Activation, backend: Backend | None = None) -> None:
         self.loss = loss
         self.output = output
         self.fused = loss.can_fuse(output)
+        self.fused_output = (
+            SoftmaxCrossEntropy(backend)
+            if backend is not None and self.fused and type(loss) is CategoricalCrossEntropy
+            else None
+        )
         # bound once (the step never asks again): value and dL/dz of the chosen form
         forms = (loss.fused_value, loss.fused_delta) if self.fused else (loss.value, loss.gradient)
         self._value, self._delta = (_weighted_form(method) for method in forms)
@@ -295,7 +307,9 @@ class LossHead:
         """Whether the loss accepts per-sample weights (user losses may be written without)."""
 
     @classmethod
-    def checked(cls, spec: str | Loss, output: Activation, width: int) -> LossHead:
+    def checked(
+        cls, spec: str | Loss, output: Activation, width: int, backend: Backend | None = None
+    ) -> LossHead:
         """The head of the loss ``spec`` (a name or a Loss) on an output of ``width`` units.
 
         Raises
@@ -305,7 +319,7 @@ class LossHead:
         """
         loss = get(spec)
         loss.check_output(output, width)
-        return cls(loss, output)
+        return cls(loss, output, backend)
 
     def value(self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
         """Mean loss of outputs ``a`` (pre-activations ``z``) against targets ``y`` (0-d)."""

@@ -164,9 +164,11 @@ class Network(FitMethods):
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
 
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
-        Returns an array of the network's backend.
+        Returns an array of the network's backend. Host inputs are checked for NaN and
+        infinity; an array already on the backend's device is not (the check would wait
+        for the device): a NaN in one of its rows gives NaN in that output row.
         """
-        X_dev = inputs_to_device(X, self.inputs, self.backend)
+        X_dev = inputs_to_device(X, self.inputs, self.backend, check_device_values=False)
         one_sample = is_single_sample(X)
         with self.backend.overflow_allowed():
             out = self.forward(X_dev)

@@ -143,7 +143,9 @@ class FitConfig:
         plain = {name: rule.check(given[name], name) for name, rule in CONSTRAINTS.items()}
         if plain["validation_split"] and validation_data is not None:
             raise AnynnValueError("give validation_data or validation_split, not both")
-        head = losses.LossHead.checked(loss, net.layers[-1].activation, net.outputs)
+        head = losses.LossHead.checked(
+            loss, net.layers[-1].activation, net.outputs, net.backend
+        )
         weighted = sample_weight is not None or plain["class_weight"] is not None
         if not head.takes_weights and (weighted or len(plain["validation_data"] or ()) == 3):
             raise AnynnTypeError(
