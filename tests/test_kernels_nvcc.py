@@ -2,7 +2,8 @@
 
 Each kernel the CuPy backend would build (``ElementwiseKernel(in_params, out_params,
 body, name)``: the activation kernels of every built-in in float32 and float64, every
-direction) is wrapped the way CuPy wraps an elementwise body (inputs as ``const T``,
+direction, the bias-folded forward, every fused optimizer update and the softmax + cce
+output layer) is wrapped the way CuPy wraps an elementwise body (inputs as ``const T``,
 outputs as ``T &`` references, a grid-stride loop) and compiled to PTX with ``nvcc`` for
 sm_90; a float32 kernel must contain no double-precision instruction. Skipped where
 ``nvcc`` is missing; on a GPU machine the GPU tests build the real kernels through CuPy.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from anynn import activations
+from anynn import activations, fused_output, optimizers
 from anynn.bound_activation import bias_kernel
 from anynn.symbolic import kernel_params, kernel_source
 
@@ -51,8 +52,26 @@ def activation_kernels(dtype: str) -> Iterator[KernelSpec]:
         yield f"anynn_{name}_forward_with_bias", in_params, out_params, body
 
 
+def optimizer_kernels(dtype: str) -> Iterator[KernelSpec]:
+    """Every variant of every fused optimizer update."""
+    variants = [optimizers.SGD(momentum=m, nesterov=n, weight_decay=wd)
+                for m, n in ((0.0, False), (0.9, False), (0.9, True)) for wd in (0.0, 0.1)]
+    variants += [cls(weight_decay=wd) for cls in (optimizers.Adam, optimizers.AdamW)
+                 for wd in (0.0, 0.1)]
+    variants += [optimizers.RMSprop(momentum=m, weight_decay=wd)
+                 for m in (0.0, 0.9) for wd in (0.0, 0.1)]
+    seen: set[str] = set()
+    for optimizer in variants:
+        for spec in (optimizer.update_kernel(dtype), optimizer.outer_update_kernel(dtype)):
+            if spec is not None and spec.name not in seen:
+                seen.add(spec.name)
+                yield spec.name, spec.in_params, spec.out_params, spec.body
+
+
 def all_kernels(dtype: str) -> list[KernelSpec]:
-    return list(activation_kernels(dtype))
+    """Activations, optimizer updates and the softmax + cce output layer."""
+    return [*activation_kernels(dtype), *optimizer_kernels(dtype),
+            *fused_output.kernel_sources(dtype)]
 
 
 def _params(params: str) -> list[tuple[str, str]]:
