@@ -55,7 +55,8 @@ def network(backend: Any) -> anynn.Network:
 
 
 def per_step(
-    backend: Any, make_optimizer: Callable[[], optimizers.Optimizer], batch: int = 128
+    backend: Any, make_optimizer: Callable[[], optimizers.Optimizer], batch: int = 128,
+    shuffle: bool = False,
 ) -> tuple[float, float, float]:
     """``(launches, syncs, host-to-device copies)`` per step, per-fit costs removed.
 
@@ -69,7 +70,7 @@ def per_step(
         y = rng.integers(0, 10, batch * steps)
         COUNTS.reset()
         net.fit(X, y, epochs=1, batch_size=batch, loss="cce", optimizer=make_optimizer(),
-                verbose=0, shuffle=False)
+                verbose=0, shuffle=shuffle)
         counts.append(COUNTS.snapshot())
     return tuple((b - a) / 2 for a, b in zip(*counts, strict=True))  # type: ignore[return-value]
 
@@ -87,6 +88,35 @@ def test_a_training_step_fits_the_launch_budget(name: str) -> None:
     launches, syncs, copies = per_step(kernel_backend(), OPTIMIZERS[name])
     assert syncs == 0 and copies == 0, "the step loop must not wait for the device"
     assert launches <= STEP_BUDGET, dict(COUNTS.by_name)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_shuffled_step_fits_the_launch_budget(name: str) -> None:
+    """fit's default: each batch gathered from resident data (two gathers, no copy of the
+    data per epoch)."""
+    launches, syncs, copies = per_step(kernel_backend(), OPTIMIZERS[name], shuffle=True)
+    assert syncs == 0 and copies == 0
+    assert launches <= STEP_BUDGET, dict(COUNTS.by_name)
+
+
+def test_a_shuffled_epoch_gathers_batches_never_the_whole_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gathered: list[int] = []
+    take = counting_namespace.take
+
+    def recording_take(x: Any, rows: Any, /, *, axis: int = 0) -> Any:
+        gathered.append(rows.shape[0])
+        return take(x, rows, axis=axis)
+
+    monkeypatch.setitem(counting_namespace._RESOLVED, "take", recording_take)
+    net = network(counting_namespace)
+    rng = np.random.default_rng(0)
+    X = net.backend.asarray(rng.random((512, 784)))
+    COUNTS.reset()
+    net.fit(X, rng.integers(0, 10, 512), epochs=2, batch_size=128, loss="cce", verbose=0)
+    assert gathered and max(gathered) == 128  # X and y per batch, never 512 rows
+    assert COUNTS.host_to_device <= 2 * 2 + 2  # per epoch: the permutation (+ fit's own)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

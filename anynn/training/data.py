@@ -2,9 +2,14 @@
 
 ``data_on_device="auto"`` moves host data to the device once when it fits (on CuPy:
 inputs, targets and weights together take at most :data:`DEVICE_MEMORY_FRACTION` of the
-free device memory; on NumPy always, except ``np.memmap`` inputs, which stay on disk),
-else every batch is gathered on the host and transferred. Both paths feed the same
-values in the same order, so the results are identical.
+free device memory, counting what CuPy's pool caches; on NumPy always, except
+``np.memmap`` inputs, which stay on disk), else every batch is gathered on the host and
+transferred. A shuffled epoch over resident data gathers each batch from the data with
+the epoch's permutation (uploaded once): the data is never copied whole, so the rest of
+the device memory is left to parameters, activations and the libraries' workspaces.
+Streamed host data is read batch by batch (a memmap larger than RAM stays on disk; its
+finiteness is checked in chunks). Both paths feed the same values in the same order, so
+the results are identical.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 
 Array = Any
 DEVICE_MEMORY_FRACTION = 0.5
+"""Resident data may take at most this fraction of the free device memory."""
 _CHUNK_ELEMENTS = 1 << 22  # finiteness checked in chunks: no full-size temporaries
 
 
@@ -162,21 +168,20 @@ class Dataset:
         """Yield ``(x, y, w)`` batches in ``order`` (a host permutation) or in sequence."""
         n, X, Y, W = self.n_samples, self.X, self.Y, self.W
         if self.on_device:
-            if order is not None:
-                xp = self.backend.xp
-                index = self.backend.from_host(order)
-                X, Y = xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
-                W = None if W is None else xp.take(W, index, axis=0)
-            if batch_size >= n:
+            if order is None and batch_size >= n:
                 yield X, Y, W
                 return
+            xp = self.backend.xp
+            index = None if order is None else self.backend.from_host(order)  # one upload
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
-                yield (
-                    X[start:stop, ...],
-                    Y[start:stop, ...],
-                    None if W is None else W[start:stop, ...],
-                )
+                if index is None:  # in sequence: views, no copy
+                    yield (X[start:stop, ...], Y[start:stop, ...],
+                           None if W is None else W[start:stop, ...])
+                    continue
+                rows = index[start:stop]  # gathered batch by batch: never a full copy
+                yield (xp.take(X, rows, axis=0), xp.take(Y, rows, axis=0),
+                       None if W is None else xp.take(W, rows, axis=0))
             return
         to_device = self.backend.asarray
         for start in range(0, n, batch_size):
