@@ -138,3 +138,34 @@ def test_cupy_matches_numpy_at_the_precision_in_force(dtype: str, tf32: bool) ->
         for name, net in nets.items()
     }
     np.testing.assert_allclose(losses["cupy"], losses["numpy"], rtol=10 * tol)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cupy_available(), reason="needs CuPy and a CUDA GPU")
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop"])
+@pytest.mark.parametrize("batch", [1, 16])
+def test_the_fused_cupy_step_equals_the_standard_numpy_step(optimizer: str, batch: int) -> None:
+    """Every fused kernel of a step (bias + activation, softmax + cce, the update) against
+    the standard path, in float64 where both should agree to rounding."""
+    from anynn import optimizers
+
+    makers = {
+        "sgd": lambda: optimizers.SGD(lr=0.05),
+        "momentum": lambda: optimizers.SGD(lr=0.05, momentum=0.9, nesterov=True),
+        "adam": lambda: optimizers.Adam(lr=0.01, weight_decay=0.01),
+        "adamw": lambda: optimizers.AdamW(lr=0.01),
+        "rmsprop": lambda: optimizers.RMSprop(lr=0.01, momentum=0.5),
+    }
+    X = np.random.default_rng(1).standard_normal((64, 20))
+    y = np.argmax(X[:, :4], axis=1)
+    nets = _nets("float64")
+    for net in nets.values():
+        net.fit(X, y, epochs=2, batch_size=batch, loss="cce", optimizer=makers[optimizer](),
+                verbose=0)
+    assert nets["cupy"].layers[0].bound_activation.forward_with_bias is not None
+    assert nets["cupy"].optimizer is not None and nets["cupy"].optimizer.fused_update
+    for ours, reference in zip(nets["cupy"].layers, nets["numpy"].layers, strict=True):
+        np.testing.assert_allclose(anynn.to_numpy(ours.weights),
+                                   anynn.to_numpy(reference.weights), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(nets["cupy"].history.history["loss"],
+                               nets["numpy"].history.history["loss"], rtol=1e-9)
