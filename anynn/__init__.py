@@ -16,6 +16,7 @@ from .errors import (
     AnynnTypeError,
     AnynnValueError,
     BackendUnavailableError,
+    FileWriteError,
     ModelFileError,
     TrainingDiverged,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "History",
     "LayerSpecNB",
     "LayerSpecNBF",
+    "FileWriteError",
     "ModelFileError",
     "Network",
     "Parameter",

@@ -142,18 +142,23 @@ _NUMPY_BASED = ("array_api_compat.numpy", "array_api_strict")
 
 
 @contextlib.contextmanager
-def overflow_allowed(xp: ModuleType) -> Iterator[None]:
+def overflow_allowed(xp: ModuleType, invalid: bool = False) -> Iterator[None]:
     """Silence NumPy's overflow/underflow warnings inside the block.
 
     Compiled activations may let an intermediate ``exp`` overflow to ``inf`` where the
     result is still exact (``1 / (1 + inf) == 0``); the stability probe has verified
     those forms, and training checks every epoch's loss for non-finite values, so the
-    warnings are noise. Namespaces not computed by NumPy do not warn: for them this
-    does nothing.
+    warnings are noise. ``invalid=True`` also silences invalid-value and division
+    warnings: for training, where a NaN is reported once, as ``TrainingDiverged``.
+    Namespaces not computed by NumPy do not warn: for them this does nothing.
     """
     if xp is np or getattr(xp, "__name__", "") in _NUMPY_BASED:
-        with np.errstate(over="ignore", under="ignore"):
-            yield
+        if invalid:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+                yield
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                yield
     else:
         yield
 
@@ -250,9 +255,9 @@ class Backend:
         """Return the same namespace with another floating dtype."""
         return Backend(self.name if self.name in BACKEND_NAMES else self.xp, dtype)
 
-    def overflow_allowed(self) -> contextlib.AbstractContextManager[None]:
+    def overflow_allowed(self, invalid: bool = False) -> contextlib.AbstractContextManager[None]:
         """See :func:`overflow_allowed`."""
-        return overflow_allowed(self.xp)
+        return overflow_allowed(self.xp, invalid)
 
     def owns(self, array: Array) -> bool:
         """Return whether ``array`` already is an array of this namespace."""

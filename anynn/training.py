@@ -182,7 +182,7 @@ class Trainer:
             cb.on_train_begin(begin)
         flag = _Interrupt()
         try:
-            with _deferred_sigint(flag), net.backend.overflow_allowed():
+            with _deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
                 for epoch in range(first, first + epochs):
                     for cb in self.callbacks:
                         cb.on_epoch_begin(epoch, {})

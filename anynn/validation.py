@@ -49,7 +49,7 @@ def check_finite(host: np.ndarray, name: str, dtype: str = "float64") -> None:
             f"first at index {position}: {host[position]}"
         )
     limit = float(np.finfo(dtype).max)
-    if np.finfo(host.dtype).max > limit and host.size:
+    if np.finfo(host.dtype).bits > np.finfo(dtype).bits and host.size:
         too_big = np.abs(host) > limit
         if too_big.any():
             position = tuple(int(i) for i in np.argwhere(too_big)[0])

@@ -10,6 +10,8 @@ import hashlib
 import json
 from typing import Any
 
+import numpy as np
+
 from ..errors import ModelFileError
 from ..state import parameter_name
 from . import activation_codec
@@ -159,3 +161,15 @@ def check_tensors(where: str, model: dict[str, Any], table: Table) -> None:
     for name, (_, _, raw) in table.items():
         if hashlib.sha256(raw).hexdigest() != digests[name]:
             raise bad(where, f"the data of {name} does not match its digest (corrupted file)")
+
+
+def check_finite_parameters(where: str, model: dict[str, Any], tensors: dict[str, Any]) -> None:
+    """Every weight and bias is finite (a NaN written into a file by hand, digests redone)."""
+    for name in expected_tensors(model):
+        bad = int(np.count_nonzero(~np.isfinite(tensors[name])))
+        if bad:
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(tensors[name]))[0])
+            raise ModelFileError(
+                f"{where}: the tensor {name} holds {bad} non-finite value(s) (NaN or inf), "
+                f"the first at index {first}"
+            )
