@@ -98,7 +98,7 @@ def test_float32_stays_float32_on_every_backend(backend: str, name: str) -> None
     z = b.asarray(np.linspace(-5, 5, 11))
     act = activations.get(name)
     compiled = act.compiled(b.xp)
-    outputs = [act(z), act.derivative(z), *compiled.f_and_df(z)]
+    outputs = [act(z), act.derivative(z), compiled.f(z), compiled.df(z)]
     if compiled.df_from_output is not None:
         outputs.append(compiled.df_from_output(act(z)))
     for out in outputs:
@@ -135,7 +135,7 @@ def test_kink_convention_left_derivative() -> None:
 
 def test_erf_without_scipy_matches_scipy() -> None:
     special = pytest.importorskip("scipy.special")
-    from anynn.special import erf, erfc
+    from anynn.backend import erf, erfc
 
     z = np.concatenate([np.linspace(-30, 30, 4001), [0.0, -0.0, 1e-300]])
     np.testing.assert_allclose(erf(z), special.erf(z), rtol=3e-15, atol=1e-300)

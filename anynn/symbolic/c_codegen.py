@@ -1,39 +1,39 @@
-"""CuPy fast path: one fused ``cupy.ElementwiseKernel`` per activation and direction.
+"""C code for fused elementwise kernels, from a :class:`~anynn.symbolic.form.Form`.
 
-The kernels are generated from the same verified (possibly rewritten) :class:`Form` as
-the standard path, through SymPy's C99 printer with anynn's rules: ``float`` and
-``double`` variants (float literals carry an ``F`` suffix and math functions their
-``f`` variants, so a float kernel never computes in double), numeric subtrees folded to
-literals, small integer powers expanded, ``Max``/``Min``/``Heaviside``/``sign``/
+The kernels are generated from the same verified (possibly rewritten) form as the Array
+API path, through SymPy's C99 printer with anynn's rules: ``float`` and ``double``
+variants (float literals carry an ``F`` suffix and functions their ``f`` variants, both
+from the node table, so a float kernel never computes in double), numeric subtrees folded
+to literals, small integer powers expanded, ``Max``/``Min``/``Heaviside``/``sign``/
 ``Piecewise`` printed as ternaries that propagate NaN (C's ``fmaxf(0, NaN)`` is 0), and
-the same kink convention as :mod:`anynn.symbolic`.
+the same kink convention as :mod:`anynn.symbolic.form`.
 
 - forward: ``out = f(x)``;
 - backward: ``out = g * f'(x)``, or ``out = g * f'(y)`` from the stored output when the
   form has a verified ``df_from_output``.
 
-Generating the source needs no GPU (:func:`kernel_source`); :func:`cupy_kernels` builds
-the kernels (compiled by CuPy on first call). The standard Array API path stays the
-reference and the fallback.
+Generating the source needs no GPU; a backend with elementwise kernels (CuPy) compiles
+what :func:`kernel_source` and :func:`kernel_params` describe.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sympy
 from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
-from .errors import ActivationError
-from .symbolic import MAX_EXPANDED_POWER, Form, float_value
+from ..errors import ActivationError
+from .form import MAX_EXPANDED_POWER, Form, float_value, straight_line
+from .nodes import spec_of
 
-Array = Any
 C_TYPES = {"float32": "float", "float64": "double"}
 DIRECTIONS = ("forward", "backward", "backward_from_output")
+STRUCTURAL_RULES = frozenset(
+    {"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise", "ExprCondPair"}
+)
+"""Table rows without a C spelling that this printer prints by a rule of its own."""
 
 
 def _fold_numbers(expr: sympy.Basic) -> sympy.Basic:
@@ -115,19 +115,22 @@ class KernelPrinter(C99CodePrinter):
     def _print_Min(self, expr: sympy.Min) -> str:  # noqa: N802
         return self._fold(expr, "<")
 
-    def _print_sign(self, expr: sympy.sign) -> str:
-        g = self._print(expr.args[0])
-        one = self.literal(1.0)
-        return f"(({g}) > 0 ? {one} : (({g}) < 0 ? -{one} : ({g})))"
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        """Print a tabled node by its C spelling; other nodes by the rules below."""
+        spec = spec_of(expr) if isinstance(expr, sympy.Basic) else None
+        if spec is not None and spec.c is not None:
+            template = spec.c[0 if self.ctype == "float" else 1]
+            return template.format(*(self._print(a) for a in expr.args))
+        return str(super()._print(expr, **kwargs))
 
-    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802
-        # 0 at 0 (see anynn.symbolic.canonical_steps); NaN stays NaN.
-        g = self._print(expr.args[0])
-        one, zero = self.literal(1.0), self.literal(0.0)
-        return f"(({g}) > 0 ? {one} : (({g}) <= 0 ? {zero} : ({g})))"
+    def _join(self, expr: sympy.Basic, op: str) -> str:
+        return "(" + f" {op} ".join(f"({self._print(a)})" for a in expr.args) + ")"
 
-    def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:  # noqa: N802
-        return self.literal(0.0)
+    def _print_And(self, expr: sympy.And) -> str:  # noqa: N802
+        return self._join(expr, "&&")
+
+    def _print_Or(self, expr: sympy.Or) -> str:  # noqa: N802
+        return self._join(expr, "||")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:  # noqa: N802
         *branches, (last_value, last_cond) = expr.args
@@ -165,16 +168,11 @@ def kernel_source(form: Form, direction: str, dtype: str) -> str:
         raise ActivationError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
     printer = KernelPrinter(ctype, symbol, name)
     lines: list[str] = []
-    used = exprs[0].free_symbols
-    for index, (bound, value) in enumerate(bindings):
-        if bound in used:
-            lines.append(f"const {ctype} bnd{index} = {printer.doprint(_fold_numbers(value))};")
-            printer.names[bound] = f"bnd{index}"
     # CuPy reserves n, i and names starting with "_" inside kernel bodies
-    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tmp"))
-    for temp, value in replacements:
-        lines.append(f"const {ctype} {temp.name} = {printer.doprint(_fold_numbers(value))};")
-        printer.names[temp] = temp.name
+    steps, reduced = straight_line(exprs, bindings, "bnd", "tmp")
+    for local, bound, value in steps:
+        lines.append(f"const {ctype} {local} = {printer.doprint(_fold_numbers(value))};")
+        printer.names[bound] = local
     result = printer.doprint(_fold_numbers(reduced[0]))
     guard_f, guard_df = form.nan_guard
     guard = guard_f if direction == "forward" else guard_df if direction == "backward" else False
@@ -194,71 +192,3 @@ def kernel_params(direction: str, dtype: str) -> tuple[str, str]:
     return typed, f"{dtype} out"
 
 
-@dataclass(frozen=True)
-class CupyKernels:
-    """Fused activation kernels for one form and dtype.
-
-    Attributes
-    ----------
-    forward : callable
-        ``forward(z) -> f(z)``.
-    backward : callable
-        ``backward(g, z, y) -> g * f'(z)`` (from ``y`` when verified, else from ``z``).
-    uses_output : bool
-        Whether ``backward`` reads ``y`` instead of ``z``.
-    """
-
-    forward: Callable[[Array], Array]
-    backward: Callable[[Array, Array, Array], Array]
-    uses_output: bool
-
-
-_KERNELS: dict[tuple[str, str], CupyKernels] = {}
-
-
-def _kernel(form: Form, direction: str, dtype: str) -> Any:
-    import cupy
-
-    source = kernel_source(form, direction, dtype)
-    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:12]
-    inputs, outputs = kernel_params(direction, dtype)
-    return cupy.ElementwiseKernel(inputs, outputs, source, f"anynn_{direction}_{digest}")
-
-
-def cupy_kernels(form: Form, dtype: str) -> CupyKernels:
-    """The fused kernels of ``form`` for ``dtype`` (cached; compiled by CuPy on first use)."""
-    key = (form.key or sympy.srepr((form.f, form.df)), dtype)
-    cached = _KERNELS.get(key)
-    if cached is not None:
-        return cached
-    forward = _kernel(form, "forward", dtype)
-    if form.df_from_output is not None:
-        from_output = _kernel(form, "backward_from_output", dtype)
-
-        def backward(g: Array, z: Array, y: Array) -> Array:
-            return from_output(g, y)
-    else:
-        from_input = _kernel(form, "backward", dtype)
-
-        def backward(g: Array, z: Array, y: Array) -> Array:
-            return from_input(g, z)
-
-    kernels = CupyKernels(
-        forward=forward, backward=backward, uses_output=form.df_from_output is not None
-    )
-    _compile_now(kernels, dtype)
-    _KERNELS[key] = kernels
-    return kernels
-
-
-def _compile_now(kernels: CupyKernels, dtype: str) -> None:
-    """Run each kernel once on one element, so compile errors surface here.
-
-    CuPy compiles an ElementwiseKernel on its first call; doing it at construction lets
-    the caller fall back to the standard path instead of failing mid-training.
-    """
-    import cupy
-
-    one = cupy.ones((1,), dtype=dtype)
-    kernels.backward(one, one, kernels.forward(one))
-    cupy.cuda.get_current_stream().synchronize()
