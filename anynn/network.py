@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, io, losses, optimizers
+from . import initializers, io, losses, optimizers
 from . import metrics as metrics_module
+from .architecture import build_layers
 from .backend import Backend, clip
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .clipping import check_clip
 from .data import Dataset, check_on_device, host_targets, make_dataset
+from .dropout import Dropout
 from .errors import AnynnTypeError, AnynnValueError, BackendUnavailableError, ModelFileError
 from .history import History
 from .layers import Dense, Parameter
@@ -34,6 +36,9 @@ from .validation import check_int, inputs_to_device, is_single_sample
 
 Array = Any
 
+DEFAULT_ACTIVATION = "identity"
+"""The activation of layers whose spec names none, unless ``activation=`` says otherwise."""
+
 
 class Network:
     """A feed-forward network of dense layers on one Array API backend.
@@ -42,13 +47,23 @@ class Network:
     ----------
     inputs : int
         Number of input features.
-    layers : sequence of layer specs
+    layers : sequence of layer specs or Dense layers
         One spec per layer: ``length``; ``(length, bias)``; ``(length, bias, fn)``;
-        :class:`LayerSpecNB`; :class:`LayerSpecNBF`; or a dict with those keys (plus
-        ``dropout``). An :class:`anynn.Dropout` between specs drops the previous layer's
-        outputs while training. ``specs=`` is a synonym.
-    activation : activation spec, default "sigmoid"
-        Activation of layers whose spec names none.
+        :class:`LayerSpecNB`; :class:`LayerSpecNBF`; a dict with those keys (plus
+        ``dropout`` and ``init``); or an existing :class:`Dense` layer, whose parameters
+        and activation are copied. An :class:`anynn.Dropout` between specs drops the
+        previous layer's outputs while training. ``specs=`` is a synonym.
+    fn : activation spec, optional
+        The original article's name of ``activation`` (give one or the other).
+    activation : activation spec, default "identity"
+        Activation of layers whose spec names none (the output layer included), as the
+        original article's ``fn=lambda f: f`` and Keras's default.
+    init : scheme name, callable or dict, optional
+        Initialisation of layers whose spec gives no ``init`` (:mod:`anynn.initializers`:
+        ``"he"``, ``"glorot"``, ``"lecun"``, their ``_uniform`` variants, ``"zeros"``, a
+        callable ``(rng, shape) -> array``, or ``{"weights": ..., "biases": ...}``). By
+        default the weights follow each activation (He normal for ReLU-like ones, Glorot
+        normal otherwise) and the biases start at zero.
     backend : {"numpy", "cupy", "array_api_strict"} or module, default "numpy"
         Where the parameters live and the computation runs.
     dtype : {"float32", "float64"}, default "float32"
@@ -68,9 +83,11 @@ class Network:
         self,
         inputs: int,
         layers: Sequence[Any] | None = None,
+        fn: Any = None,
         *,
         specs: Sequence[Any] | None = None,
-        activation: Any = "sigmoid",
+        activation: Any = None,
+        init: Any = None,
         backend: str | ModuleType | Backend = "numpy",
         dtype: Any = "float32",
         seed: int | None = None,
@@ -86,6 +103,10 @@ class Network:
             )
         if len(layer_specs) == 0:
             raise AnynnValueError("layers must hold at least one layer spec; got []")
+        if fn is not None and activation is not None:
+            raise AnynnValueError("give the default activation as fn= or activation=, not both")
+        default_fn = next((f for f in (fn, activation) if f is not None), DEFAULT_ACTIVATION)
+        initializers.layer_init(init, "init")  # checked before any work
         if seed is not None:
             check_int(seed, "seed", 0)
         self.inputs = check_int(inputs, "inputs", 1)
@@ -95,25 +116,15 @@ class Network:
         self.specs: list[LayerSpecNBF]
         self.dropout: list[float]
         """``dropout[i]``: training-time dropout rate on the output of ``layers[i]``."""
-        self.specs, self.dropout = parse_layers(layer_specs, activation)
+        plans = parse_layers(layer_specs, default_fn)
+        self.specs = [plan.spec for plan in plans]
+        self.dropout = [plan.dropout for plan in plans]
         self.optimizer: optimizers.Optimizer | None = None
         """The optimizer of the last ``fit`` (reused by the next one), or None."""
         self.history = History()
         """Every epoch trained so far, accumulated over ``fit``/``partial_fit`` calls."""
         self.stop_training = False
-        self.layers: list[Dense] = []
-        width = self.inputs
-        for i, spec in enumerate(self.specs):
-            act = activations.get(spec.fn)
-            if act.builtin == "softmax" and spec.length == 1:
-                raise AnynnValueError(
-                    f"layers[{i}]: softmax over a single output is the constant 1 and cannot "
-                    "learn; use a sigmoid output (with loss='bce') or at least 2 outputs"
-                )
-            self.layers.append(
-                Dense(width, spec.length, act, self.backend, bias=spec.bias, rng=self.rng)
-            )
-            width = spec.length
+        self.layers: list[Dense] = build_layers(self.inputs, plans, self.backend, self.rng, init)
         self._name_parameters()
 
     def _name_parameters(self) -> None:
@@ -562,9 +573,8 @@ class Network:
         layers = []
         for layer, rate in zip(self.layers, self.dropout, strict=True):
             host = {k: np.array(v, copy=True) for k, v in layer.host_parameters().items()}
-            layers.append(
-                LayerState(layer.n_out, layer.activation, rate, host["weight"], host.get("bias"))
-            )
+            layers.append(LayerState(layer.n_out, layer.activation, rate, host["weight"],
+                                     host.get("bias"), layer.init))
         training = None
         if include_training:
             optimizer = None if self.optimizer is None else self.optimizer.state_dict()
@@ -579,13 +589,15 @@ class Network:
         if not isinstance(state, NetworkState):
             raise AnynnTypeError(f"state must be a NetworkState; got {type(state).__name__}")
         target = Backend(backend, state.dtype if dtype is None else dtype)
-        specs = [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
-                  "dropout": layer.dropout} for layer in state.layers]
-        net = cls(state.inputs, specs, backend=target, dtype=target.dtype_name, seed=state.seed)
-        for layer, saved in zip(net.layers, state.layers, strict=True):
-            layer.weights = saved.weights
-            if saved.biases is not None:
-                layer.biases = saved.biases
+        entries: list[Any] = []
+        for saved in state.layers:  # layers holding their values: nothing is drawn
+            n_in = saved.weights.shape[0]
+            entries.append(Dense(n_in, saved.length, saved.activation, target,
+                                 bias=saved.bias, init=saved.init, weights=saved.weights,
+                                 biases=saved.biases))
+            if saved.dropout:
+                entries.append(Dropout(saved.dropout))
+        net = cls(state.inputs, entries, backend=target, dtype=target.dtype_name, seed=state.seed)
         training = state.training
         if training is not None:
             net.rng = generator_from_state(training.rng)

@@ -17,6 +17,7 @@ from .history import History
 
 if TYPE_CHECKING:
     from .activation import Activation
+    from .initializers import LayerInit
 
 RNG_BIT_GENERATORS: dict[str, type[np.random.BitGenerator]] = {
     "PCG64": np.random.PCG64,
@@ -53,6 +54,8 @@ class LayerState:
         Host ``(n_in, length)`` weight matrix.
     biases : numpy.ndarray or None
         Host ``(length,)`` bias vector, None for a layer without bias.
+    init : LayerInit or None
+        The initialisation chosen for the layer (None: the defaults).
     """
 
     length: int
@@ -60,6 +63,7 @@ class LayerState:
     dropout: float
     weights: np.ndarray
     biases: np.ndarray | None
+    init: LayerInit | None = None
 
     @property
     def bias(self) -> bool:

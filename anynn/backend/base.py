@@ -122,9 +122,12 @@ class Backend:
         The device arrays are created on.
     compiles_kernels : bool
         Whether :meth:`elementwise_kernel` can return kernels (False: it returns None).
+    on_host : bool
+        Whether arrays live in host memory (False: in a device's own memory).
     """
 
     compiles_kernels: ClassVar[bool] = False
+    on_host: ClassVar[bool] = True
 
     def __init_subclass__(cls, backend_name: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -70,6 +70,8 @@ def to_bytes(state: NetworkState) -> bytes:
                        "activation": activation_codec.encode(layer.activation, i)}
         if layer.dropout:
             description[schema.DROPOUT_KEY] = float(layer.dropout)
+        if layer.init is not None and layer.init.chosen:
+            description[schema.INIT_KEY] = layer.init.names()
         layers.append(description)
     training = None if state.training is None else encode_training(state.training, tensors)
     model = {
@@ -192,6 +194,7 @@ def _state(file: ModelFile) -> NetworkState:
             dropout=schema.dropout(layer, f"layers[{i}]"),
             weights=tensors[parameter_name(i, "weight")],
             biases=tensors[parameter_name(i, "bias")] if layer["bias"] else None,
+            init=schema.init(layer, f"layers[{i}]"),
         ))
     training = model["training"]
     return NetworkState(

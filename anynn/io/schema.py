@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import initializers
 from ..errors import ModelFileError
+from ..initializers import LayerInit
 from ..state import parameter_name
 from . import activation_codec
 from .container import DTYPES, Table, bad, checked_int, mapping
@@ -33,6 +35,8 @@ MODEL_KEYS = {"inputs", "dtype", "seed", "layers", "tensors", "training"}
 TRAINING_KEYS = {"optimizer", "history", "rng"}
 LAYER_KEYS = {"length", "bias", "activation"}
 DROPOUT_KEY = "dropout"
+INIT_KEY = "init"
+OPTIONAL_LAYER_KEYS = {DROPOUT_KEY, INIT_KEY}
 
 
 def check_version(where: str, metadata: dict[str, Any]) -> int:
@@ -81,10 +85,10 @@ def check_model(where: str, model: Any) -> dict[str, Any]:
     for i, layer in enumerate(layers):
         at = f"{where}: layers[{i}]"
         layer = mapping(layer, at)
-        if not LAYER_KEYS <= set(layer) <= LAYER_KEYS | {DROPOUT_KEY}:
+        if not LAYER_KEYS <= set(layer) <= LAYER_KEYS | OPTIONAL_LAYER_KEYS:
             raise ModelFileError(
                 f"{at} must have the keys {sorted(LAYER_KEYS)} and optionally "
-                f"{DROPOUT_KEY!r}; got {sorted(layer)[:20]}"
+                f"{sorted(OPTIONAL_LAYER_KEYS)}; got {sorted(layer)[:20]}"
             )
         checked_int(layer["length"], f"{at} length", 1, MAX_WIDTH)
         if not isinstance(layer["bias"], bool):
@@ -92,6 +96,7 @@ def check_model(where: str, model: Any) -> dict[str, Any]:
         activation_codec.check(layer["activation"], at)
         if dropout(layer, at) and i == len(layers) - 1:
             raise ModelFileError(f"{at}: the output layer cannot take dropout")
+        init(layer, at)
     expressions = {activation_key(layer["activation"]) for layer in layers}
     expressions = {key for key in expressions if key.startswith('{"expression"')}
     if len(expressions) > MAX_EXPRESSIONS:
@@ -120,6 +125,24 @@ def dropout(layer: dict[str, Any], where: str) -> float:
     if not isinstance(rate, float) or not 0.0 <= rate < 1.0:
         raise ModelFileError(f"{where}: dropout must be a float in [0, 1); got {rate!r:.40}")
     return rate
+
+
+def init(layer: dict[str, Any], where: str) -> LayerInit | None:
+    """The layer's checked initialisation, None where the key is absent (the defaults).
+
+    Stored as ``{"weights": name or null, "biases": name}``; names are the schemes of
+    :mod:`anynn.initializers` or ``"custom"`` (a callable, which is not stored).
+    """
+    if INIT_KEY not in layer:
+        return None
+    names = mapping(layer[INIT_KEY], f"{where}: init", {"weights", "biases"})
+    known = set(initializers.SCHEMES) | {initializers.CUSTOM}
+    for key, name in names.items():
+        if not (name in known or (key == "weights" and name is None)):
+            raise ModelFileError(
+                f"{where}: init {key} must be one of {sorted(known)}; got {str(name)[:40]!r}"
+            )
+    return initializers.layer_init(names)
 
 
 def expected_tensors(model: dict[str, Any]) -> dict[str, tuple[int, ...]]:
