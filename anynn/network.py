@@ -32,9 +32,12 @@ from .state import (
 )
 from .summary import format_summary
 from .training import Trainer, evaluate_dataset
-from .validation import check_int, inputs_to_device, is_single_sample
+from .validation import check_int, check_samples, host_array, inputs_to_device, is_single_sample
 
 Array = Any
+
+PREDICT_BATCH = 8192
+"""Rows per forward pass of :meth:`Network.predict` unless ``batch_size=`` says otherwise."""
 
 DEFAULT_ACTIVATION = "identity"
 """The activation of layers whose spec names none, unless ``activation=`` says otherwise."""
@@ -174,17 +177,41 @@ class Network:
         """Forward pass on an already validated ``(n, inputs)`` backend array."""
         return _through(self.layers, X)
 
-    def predict(self, X: Any) -> Array:
+    def predict(self, X: Any, batch_size: int | None = PREDICT_BATCH) -> Array:
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
 
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
         Returns an array of the network's backend.
+
+        Parameters
+        ----------
+        X : array-like
+            Host data (lists, NumPy arrays, ``np.memmap``) or arrays of the backend.
+        batch_size : int or None, default 8192
+            Rows per forward pass: besides the output, memory stays bounded by
+            ``batch_size`` times the widest layer, and host data moves to the device one
+            batch at a time. None: one pass. The result is that of one pass up to the
+            last bits (BLAS may round a row of a smaller product differently).
         """
-        X_dev = inputs_to_device(X, self.inputs, self.backend)
+        if batch_size is not None:
+            batch_size = check_int(batch_size, "batch_size", 1)
         one_sample = is_single_sample(X)
-        with self.backend.overflow_allowed():
-            out = self.forward(X_dev)
-        return out[0, ...] if one_sample else out
+        rows = X
+        if not self.backend.owns(X) or isinstance(X, np.ndarray):
+            rows = check_samples(host_array(X, "X"), self.inputs, "X")
+        n = int(rows.shape[0]) if getattr(rows, "ndim", 0) == 2 else 1
+        if batch_size is None or n <= batch_size:
+            with self.backend.overflow_allowed():
+                out = self.forward(inputs_to_device(rows, self.inputs, self.backend))
+            return out[0, ...] if one_sample else out
+        parts = []
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            chunk = inputs_to_device(rows[start:stop, ...], self.inputs, self.backend,
+                                     f"X (rows {start} to {stop - 1})")
+            with self.backend.overflow_allowed():
+                parts.append(self.forward(chunk))
+        return self.backend.xp.concat(parts, axis=0)
 
     __call__ = predict
 
