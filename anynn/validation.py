@@ -113,12 +113,3 @@ def is_single_sample(data: Any) -> bool:
     if ndim is not None:
         return int(ndim) == 1
     return len(data) > 0 and not hasattr(data[0], "__len__")
-
-
-def check_int(value: Any, name: str, minimum: int) -> int:
-    """Return ``value`` if it is an int >= ``minimum``, else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise AnynnTypeError(f"{name} must be an int; got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise AnynnValueError(f"{name} must be >= {minimum}; got {value}")
-    return int(value)
