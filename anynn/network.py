@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import backprop, initializers, io, losses, optimizers
+from . import metrics as metrics_module
 from ._checks import check_int
 from .architecture import build_layers
 from .backend import Backend
@@ -123,6 +124,10 @@ class Network(FitMethods):
         """The optimizer of the last ``fit`` (reused by the next one), or None."""
         self.history = History()
         """Every epoch trained so far, accumulated over ``fit``/``partial_fit`` calls."""
+        self.loss: losses.Loss | None = None
+        """The loss of the last ``fit``: ``evaluate``'s default (saved in model files)."""
+        self.metrics: list[metrics_module.Metric] = []
+        """The metrics of the last ``fit``: ``evaluate``'s default (saved in model files)."""
         self.stop_training = False
         self.layers: list[Dense] = build_layers(self.inputs, plans, self.backend, self.rng, init)
         self._name_parameters()
@@ -280,7 +285,9 @@ class Network(FitMethods):
             optimizer = None if self.optimizer is None else self.optimizer.state_dict()
             history = History.from_dict(self.history.to_dict())
             training = TrainingState(rng_state(self.rng), optimizer, history)
-        return NetworkState(self.inputs, self.dtype, self.seed, layers, training)
+        fitted = [metrics_module.REGISTRY.name_of(m) for m in self.metrics]
+        return NetworkState(self.inputs, self.dtype, self.seed, layers, training,
+                            losses.REGISTRY.name_of(self.loss), [m for m in fitted if m])
 
     @classmethod
     def from_state(cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None) -> Network:
@@ -298,6 +305,8 @@ class Network(FitMethods):
             if saved.dropout:
                 entries.append(Dropout(saved.dropout))
         net = cls(state.inputs, entries, backend=target, dtype=target.dtype_name, seed=state.seed)
+        net.loss = None if state.loss is None else losses.get(state.loss)
+        net.metrics = metrics_module.get_list(state.metrics)
         training = state.training
         if training is not None:
             net.rng = generator_from_state(training.rng)

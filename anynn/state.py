@@ -7,7 +7,7 @@ and backend moves all go through it. It holds no backend arrays and no compiled 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -106,6 +106,10 @@ class NetworkState:
         One entry per dense layer, input side first.
     training : TrainingState or None
         Present when the training state is included.
+    loss : str or None
+        The built-in loss of the last fit (``evaluate``'s default), if any.
+    metrics : list of str
+        The built-in metrics of the last fit.
     """
 
     inputs: int
@@ -113,6 +117,8 @@ class NetworkState:
     seed: int | None
     layers: list[LayerState]
     training: TrainingState | None = None
+    loss: str | None = None
+    metrics: list[str] = field(default_factory=list)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every host parameter by its :func:`parameter_name`, layer by layer."""

@@ -82,6 +82,8 @@ def to_bytes(state: NetworkState) -> bytes:
         "tensors": {name: digest(array) for name, array in sorted(tensors.items())},
         "training": training,
     }
+    if state.loss is not None or state.metrics:
+        model[schema.FIT_KEY] = {"loss": state.loss, "metrics": list(state.metrics)}
     model_text = json.dumps(model, allow_nan=False, separators=(",", ":"))
     metadata = {
         "format": schema.FORMAT_NAME,
@@ -197,7 +199,10 @@ def _state(file: ModelFile) -> NetworkState:
             init=schema.init(layer, f"layers[{i}]"),
         ))
     training = model["training"]
+    loss, metric_names = schema.fit_choice(model, file.source)
     return NetworkState(
+        loss=loss,
+        metrics=metric_names,
         inputs=model["inputs"],
         dtype=model["dtype"],
         seed=model["seed"],

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers
+from .. import initializers, losses, metrics
 from ..errors import ModelFileError
 from ..initializers import LayerInit
 from ..state import parameter_name
@@ -32,6 +32,8 @@ each one is verified against mpmath when loaded, which takes up to a second or s
 DTYPE_CODE = {"float32": "F32", "float64": "F64"}
 METADATA_KEYS = {"format", "format_version", "model", "model_sha256"}
 MODEL_KEYS = {"inputs", "dtype", "seed", "layers", "tensors", "training"}
+FIT_KEY = "fit"
+"""Optional model key: ``{"loss": name, "metrics": [names]}`` of the last fit."""
 TRAINING_KEYS = {"optimizer", "history", "rng"}
 LAYER_KEYS = {"length", "bias", "activation"}
 DROPOUT_KEY = "dropout"
@@ -73,7 +75,11 @@ def check_metadata(where: str, metadata: dict[str, Any]) -> None:
 
 def check_model(where: str, model: Any) -> dict[str, Any]:
     """The model description, checked key by key (activations by shape only)."""
-    model = mapping(model, f"{where}: the model description", MODEL_KEYS)
+    model = mapping(model, f"{where}: the model description")
+    if not MODEL_KEYS <= set(model) <= MODEL_KEYS | {FIT_KEY}:
+        raise bad(where, f"the model description must have the keys {sorted(MODEL_KEYS)} "
+                         f"and optionally {FIT_KEY!r}; got {sorted(model)[:20]}")
+    fit_choice(model, where)
     checked_int(model["inputs"], f"{where}: inputs", 1, MAX_WIDTH)
     if model["dtype"] not in DTYPE_CODE:
         raise bad(where, f"dtype must be float32 or float64; got {str(model['dtype'])[:40]!r}")
@@ -143,6 +149,21 @@ def init(layer: dict[str, Any], where: str) -> LayerInit | None:
                 f"{where}: init {key} must be one of {sorted(known)}; got {str(name)[:40]!r}"
             )
     return initializers.layer_init(names)
+
+
+def fit_choice(model: dict[str, Any], where: str) -> tuple[str | None, list[str]]:
+    """The checked loss and metric names of the last fit (None and [] where absent)."""
+    if FIT_KEY not in model:
+        return None, []
+    fit = mapping(model[FIT_KEY], f"{where}: fit", {"loss", "metrics"})
+    loss, names = fit["loss"], fit["metrics"]
+    if loss is not None and not (isinstance(loss, str) and loss in losses.LOSSES):
+        raise bad(where, f"fit loss must be one of {sorted(losses.LOSSES)}; got {str(loss)[:40]!r}")
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n in metrics.METRICS for n in names
+    ):
+        raise bad(where, f"fit metrics must be a list of {sorted(metrics.METRICS)}")
+    return loss, list(names)
 
 
 def expected_tensors(model: dict[str, Any]) -> dict[str, tuple[int, ...]]:

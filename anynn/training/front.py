@@ -135,15 +135,25 @@ class FitMethods:
         return self.fit(X, y, epochs=epochs, lr=lr, **kwargs)
 
     def evaluate(
-        self, X: Any, y: Any, *, loss: str | losses.Loss = "mse",
+        self, X: Any, y: Any, *, loss: str | losses.Loss | None = None,
         metrics: Sequence[str | metrics_module.Metric] | None = None, sample_weight: Any = None,
     ) -> float | dict[str, float]:
         """Mean ``loss`` of the network on ``(X, y)`` (dropout inactive).
 
+        ``loss`` and ``metrics`` default to those of the last ``fit`` (``net.loss``,
+        ``net.metrics``, saved in model files), as a Keras model evaluates with its
+        compiled loss; a network never fitted uses ``"mse"`` and no metrics.
+
         Returns
         -------
         float or dict
-            The loss as a Python float; with ``metrics``, a dict ``{"loss": ..., name: ...}``.
+            The loss as a Python float; with metrics (given or remembered), a dict
+            ``{"loss": ..., name: ...}``.
         """
-        result = evaluate(self._network(), X, y, loss, metrics, sample_weight)
+        net = self._network()
+        if metrics is None and loss is None and net.metrics:
+            metrics = list(net.metrics)
+        if loss is None:
+            loss = net.loss if net.loss is not None else "mse"
+        result = evaluate(net, X, y, loss, metrics, sample_weight)
         return result if metrics is not None else result["loss"]

@@ -24,7 +24,7 @@ from ..callbacks import overrides_batch_end
 from ..errors import TrainingDiverged
 from ..history import History
 from ..losses import LossHead
-from ..metrics import Metric, get_list
+from ..metrics import Metric, check_for_output, get_list
 from .config import FitConfig
 from .data import Dataset, fit_datasets, make_dataset
 from .progress import progress_callback
@@ -313,6 +313,7 @@ def evaluate(
     """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
     head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
     metric_objs = get_list(metrics)
+    check_for_output(metric_objs, net.layers[-1].activation, net.outputs)
     data = make_dataset(
         X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
     )
@@ -329,4 +330,5 @@ def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
     train, validation = fit_datasets(net, X, y, config)
     if config.epochs == 0:
         return net.history
+    net.loss, net.metrics = config.head.loss, list(config.metrics)  # evaluate's defaults
     return Trainer(net, config, train, validation).run()
