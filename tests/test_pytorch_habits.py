@@ -65,3 +65,15 @@ def test_a_schedule_that_raises_names_itself_and_the_step() -> None:
         net.fit(X, Y, epochs=1, batch_size=4, optimizer=optimizers.SGD(lr=warmup), verbose=0)
     assert isinstance(caught.value.__cause__, ZeroDivisionError)
     assert not np.array_equal(before, nn.to_numpy(net.layers[0].weights))  # 3 steps applied
+
+
+def test_verbose_true_and_false_mean_one_and_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    from anynn.training.progress import resolve_verbose
+
+    assert resolve_verbose(True) == 1 and resolve_verbose(False) == 0
+    net = nn.Network(3, [1], seed=0)
+    net.fit(X, Y, epochs=2, verbose=False)
+    assert capsys.readouterr().out == ""
+    net.fit(X, Y, epochs=2, verbose=True)
+    captured = capsys.readouterr()
+    assert "epoch" in (captured.out + captured.err).lower()
