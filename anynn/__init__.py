@@ -18,6 +18,7 @@ from .errors import (
     BackendUnavailableError,
     FileWriteError,
     ModelFileError,
+    NetworkBusyError,
     TrainingDiverged,
 )
 from .gradcheck import gradcheck
@@ -51,6 +52,7 @@ __all__ = [
     "FileWriteError",
     "ModelFileError",
     "Network",
+    "NetworkBusyError",
     "Parameter",
     "TrainingDiverged",
     "activations",

@@ -44,6 +44,10 @@ class FileWriteError(AnynnError, OSError):
         return str(self.strerror) if self.strerror is not None else super().__str__()
 
 
+class NetworkBusyError(AnynnError, RuntimeError):
+    """A ``fit`` or ``partial_fit`` was called on a network that is already training."""
+
+
 class TrainingDiverged(AnynnError, ArithmeticError):  # noqa: N818 (public name)
     """Training produced a non-finite loss; the network keeps its last finite weights.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -129,6 +130,8 @@ class Network(FitMethods):
         self.metrics: list[metrics_module.Metric] = []
         """The metrics of the last ``fit``: ``evaluate``'s default (saved in model files)."""
         self.stop_training = False
+        self.fit_lock = threading.Lock()
+        """Held while ``fit``/``partial_fit`` runs: a second concurrent one is refused."""
         self.layers: list[Dense] = build_layers(self.inputs, plans, self.backend, self.rng, init)
         self._name_parameters()
 

@@ -62,8 +62,8 @@ def learning_rate_at(schedule: Callable[[int], float], step: int) -> float:
         value = schedule(step)
     except Exception as exc:  # the user's code: say whose and when, keep the cause
         raise AnynnValueError(
-            f"the learning-rate schedule {describe(schedule)} raised {type(exc).__name__} at "
-            f"step {step}: {exc}"
+            f"the learning-rate schedule raised {type(exc).__name__} at step {step} "
+            f"({describe(schedule)}): {exc}"
         ) from exc
     try:
         lr = float(value)
@@ -71,8 +71,8 @@ def learning_rate_at(schedule: Callable[[int], float], step: int) -> float:
         lr = math.nan
     if not (math.isfinite(lr) and lr >= 0.0):
         raise AnynnValueError(
-            f"the learning-rate schedule {describe(schedule)} returned {value!r} at step "
-            f"{step}; it must return a finite number >= 0"
+            f"the learning-rate schedule returned {value!r} at step {step} "
+            f"({describe(schedule)}); it must return a finite number >= 0"
         )
     return lr
 
