@@ -35,8 +35,9 @@ TEMP_PREFIX_CHARS = 32
 """How much of the destination's name the temporary file's name repeats (at most 4
 bytes a character in UTF-8, so the temporary name stays far below ``NAME_MAX``)."""
 
-_RELATIVE = all(f in os.supports_dir_fd for f in (os.open, os.replace, os.unlink))
-"""Whether this OS resolves names relative to an open folder (POSIX; not Windows)."""
+_RELATIVE = all(f in os.supports_dir_fd for f in (os.open, os.stat, os.rename, os.unlink))
+"""Whether this OS resolves names relative to an open folder (POSIX; not Windows).
+``os.replace`` is not listed in ``supports_dir_fd`` but is ``renameat`` like ``rename``."""
 
 
 def _write_payload(file: IO[bytes], data: bytes) -> None:

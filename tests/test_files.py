@@ -45,15 +45,18 @@ def test_every_name_open_accepts_saves(tmp_path: Path, length: int) -> None:
 
 
 @pytest.mark.skipif(not POSIX, reason="PATH_MAX is a POSIX limit")
-def test_a_path_near_path_max_saves(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name_length", [255, 7])
+def test_a_path_near_path_max_saves(tmp_path: Path, name_length: int) -> None:
     path_max = os.pathconf(tmp_path, "PC_PATH_MAX")
+    folder_length = path_max - 2 - name_length - 1  # room for the NUL, a slack byte, a "/"
     folder = tmp_path
-    while len(os.fsencode(folder)) < path_max - 2 * 255:
-        folder = folder / ("d" * 200)
+    while len(os.fsencode(folder)) < folder_length:
+        left = folder_length - len(os.fsencode(folder)) - 1
+        folder = folder / ("d" * min(200, max(left, 1)))
     folder.mkdir(parents=True)
-    room = path_max - 1 - len(os.fsencode(folder)) - 1  # NUL and separator
-    path = folder / ("m" * min(room, 255))
-    assert len(os.fsencode(path)) >= path_max - 255
+    path = folder / ("m" * name_length)
+    # within a few bytes of PATH_MAX: the folder plus any longer name would not open
+    assert path_max - 4 <= len(os.fsencode(path)) < path_max
     with open(path, "wb"):
         pass  # open() accepts it: so must save
     small_net().save(path)
