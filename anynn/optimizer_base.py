@@ -10,7 +10,6 @@ of each rule (:mod:`anynn.optimizers`), which is the reference.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,12 +19,14 @@ from ._checks import check_float, check_int
 from .backend import Backend, Kernel, namespace_of, to_numpy
 from .errors import AnynnValueError
 from .layers import Parameter
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule, learning_rate_at
 from .schedules import from_config as schedule_from_config
 from .update_kernels import UpdateKernel
 
 Array = Any
 LearningRate = float | Callable[[int], float]
+PYTORCH_SPELLINGS = ("betas", "alpha")
+"""PyTorch's names of our keywords (Adam's ``betas=``, RMSprop's ``alpha=``): not in config."""
 
 
 class Optimizer:
@@ -72,7 +73,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value: LearningRate) -> None:
         if callable(value):
-            self._schedule: Callable[[int], float] | None = value
+            self._schedule: Callable[[int], float] | None = check_schedule(value)
             self._lr = 0.0
         else:
             self._schedule = None
@@ -84,21 +85,11 @@ class Optimizer:
         Raises
         ------
         AnynnValueError
-            If the schedule returns something other than a finite number >= 0.
+            If the schedule raises, or returns something other than a finite number >= 0.
         """
         if self._schedule is None:
             return self._lr
-        value = self._schedule(self.iterations)
-        try:
-            lr = float(value)
-        except (TypeError, ValueError):
-            lr = math.nan
-        if not (math.isfinite(lr) and lr >= 0.0):
-            raise AnynnValueError(
-                f"the learning-rate schedule returned {value!r} at step {self.iterations}; "
-                "it must return a finite number >= 0"
-            )
-        return lr
+        return learning_rate_at(self._schedule, self.iterations)
 
     # -- state ----------------------------------------------------------------------
     def prepare(self, params: Sequence[Parameter], backend: Backend | None = None) -> None:
@@ -154,7 +145,8 @@ class Optimizer:
     def config(self) -> dict[str, Any]:
         """The hyperparameters as constructor keywords (lr excluded), read from the signature."""
         names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name not in ("self", "lr")}
+        skip = ("self", "lr", *PYTORCH_SPELLINGS)
+        return {name: getattr(self, name) for name in names if name not in skip}
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer as JSON-able scalars plus host arrays.

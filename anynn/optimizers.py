@@ -20,17 +20,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import update_kernels
-from ._checks import check_bool, check_float
+from ._checks import check_bool, check_float, check_pair, either
 from .backend import Backend
 from .errors import AnynnValueError
 from .layers import Parameter
-from .optimizer_base import LearningRate, Optimizer
+from .optimizer_base import PYTORCH_SPELLINGS, LearningRate, Optimizer
 from .registry import Registry
 from .update_kernels import UpdateKernel
 
 Array = Any
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "LearningRate", "Optimizer", "RMSprop",
-           "from_state", "get"]
+__all__ = ["OPTIMIZERS", "PYTORCH_SPELLINGS", "SGD", "Adam", "AdamW", "LearningRate",
+           "Optimizer", "RMSprop", "from_state", "get"]
 
 
 def _fraction(value: Any, name: str) -> float:
@@ -103,7 +103,11 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        betas: tuple[float, float] | None = None,
     ) -> None:
+        beta1, beta2 = either((beta1, beta2), (0.9, 0.999), check_pair(betas, "betas"),
+                              "betas= (PyTorch's name) or beta1=/beta2=")
         self.beta1 = _fraction(beta1, "beta1")
         self.beta2 = _fraction(beta2, "beta2")
         self.eps = check_float(eps, "eps", low=0.0)
@@ -156,8 +160,10 @@ class AdamW(Adam):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        *,
+        betas: tuple[float, float] | None = None,
     ) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay)
+        super().__init__(lr, beta1, beta2, eps, weight_decay, betas=betas)
 
 
 class RMSprop(Optimizer):
@@ -176,7 +182,10 @@ class RMSprop(Optimizer):
         eps: float = 1e-8,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        *,
+        alpha: float | None = None,
     ) -> None:
+        rho = either(rho, 0.99, alpha, "alpha= (PyTorch's name) or rho=")
         self.rho = _fraction(rho, "rho")
         self.eps = check_float(eps, "eps", low=0.0)
         self.momentum = _fraction(momentum, "momentum")

@@ -35,6 +35,7 @@ class CupyBackend(Backend, backend_name="cupy"):
     """The CuPy backend (built by ``Backend("cupy")``); see :class:`Backend`."""
 
     compiles_kernels: ClassVar[bool] = True
+    on_host: ClassVar[bool] = False
     supports_tf32: ClassVar[bool] = True
 
     def __init__(
