@@ -186,9 +186,9 @@ class Network(FitMethods):
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
 
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
-        Returns an array of the network's backend. Host inputs are checked for NaN and
-        infinity; an array already on the backend's device is not (the check would wait
-        for the device): a NaN in one of its rows gives NaN in that output row.
+        Returns an array of the network's backend. Inputs are checked for NaN and
+        infinity, except an array already in a GPU's memory (CuPy): that check would wait
+        for the device, so there a NaN in an input row gives NaN in that output row.
 
         Parameters
         ----------
@@ -210,7 +210,7 @@ class Network(FitMethods):
         if batch_size is None or n <= batch_size:
             with self.backend.overflow_allowed():
                 out = self.forward(inputs_to_device(
-                    rows, self.inputs, self.backend, check_device_values=False
+                    rows, self.inputs, self.backend, check_device_values=self.backend.on_host
                 ))
             return out[0, ...] if one_sample else out
         parts = []
@@ -218,7 +218,7 @@ class Network(FitMethods):
             stop = min(start + batch_size, n)
             chunk = inputs_to_device(rows[start:stop, ...], self.inputs, self.backend,
                                      f"X (rows {start} to {stop - 1})",
-                                     check_device_values=False)
+                                     check_device_values=self.backend.on_host)
             with self.backend.overflow_allowed():
                 parts.append(self.forward(chunk))
         return self.backend.xp.concat(parts, axis=0)

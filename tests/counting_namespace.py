@@ -258,7 +258,14 @@ def __getattr__(name: str) -> Any:
     return counted
 
 
-class KernelCountingBackend(Backend):
+class DeviceCountingBackend(Backend):
+    """The counting namespace as a device backend (arrays "in device memory", as CuPy's:
+    ``on_host`` is False), without kernels: the standard path of a GPU backend."""
+
+    on_host: ClassVar[bool] = False
+
+
+class KernelCountingBackend(DeviceCountingBackend):
     """The counting namespace with fused kernels: each kernel call counts one launch.
 
     The stand-ins compute nothing (outputs are zeros of the broadcast shape; in-out

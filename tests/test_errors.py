@@ -103,6 +103,10 @@ def test_nan_in_x_on_the_device(backend: str) -> None:
     model = net(backend)
     X = X4.copy()
     X[0, 0] = np.nan
+    if not model.backend.on_host:  # a GPU array: no check (it would wait); NaN rows out
+        out = anynn.to_numpy(model.predict(model.backend.asarray(X)))
+        assert np.isnan(out[0]).all() and np.isfinite(out[1:]).all()
+        return
     with raises(ValueError, r"X holds .*non-finite") as info:
         model.predict(model.backend.asarray(X))
     check_kind(info, ValueError)

@@ -16,7 +16,7 @@ from typing import Any
 import counting_namespace
 import numpy as np
 import pytest
-from counting_namespace import COUNTS, KernelCountingBackend
+from counting_namespace import COUNTS, DeviceCountingBackend, KernelCountingBackend
 
 import anynn
 from anynn import optimizers
@@ -129,7 +129,7 @@ def test_a_single_sample_step_fits_the_launch_budget(name: str) -> None:
 @pytest.mark.parametrize("path", ["standard", "kernels"])
 def test_predict_fits_the_budget_without_synchronising(path: str) -> None:
     launches, syncs, copies = predict_counts(
-        kernel_backend() if path == "kernels" else counting_namespace
+        kernel_backend() if path == "kernels" else DeviceCountingBackend(counting_namespace)
     )
     assert syncs == 0 and copies == 0, "predict of a device array must not wait for it"
     assert launches <= PREDICT_BUDGET[path], dict(COUNTS.by_name)
@@ -143,7 +143,7 @@ def test_the_standard_path_step_does_not_regress(name: str) -> None:
 
 
 def test_predict_of_a_device_array_with_nan_gives_nan_rows_without_raising() -> None:
-    net = network(counting_namespace)
+    net = network(DeviceCountingBackend(counting_namespace))
     rows = np.random.default_rng(0).random((4, 784))
     rows[2, 5] = np.nan
     out = net.predict(net.backend.asarray(rows)).data
