@@ -181,7 +181,8 @@ def torch_installed() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timings per candidate (default 5; 1 with --quick)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "CANDIDATE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -191,7 +192,7 @@ def main() -> None:
     with_torch = torch_installed()
     if not with_torch:
         print("PyTorch not installed: torch ratios skipped (install a CPU build of torch)")
-    repeats = 1 if args.quick else args.repeats
+    repeats = args.repeats or (1 if args.quick else 5)
     n = sizes(args.quick)
     for case in args.cases.split(","):
         candidates = [c for c in CASES[case] if with_torch or c != "torch"]
