@@ -15,7 +15,12 @@ that process; the candidates of a case are timed in alternation, ``--repeats`` t
 the best time of each is kept. Only ratios are reported: absolute times on a shared machine
 mean little.
 
-Usage: ``python benchmarks/bench_train.py [--quick] [--repeats N] [--cases sgd,adam,...]``
+``--cpu-time`` measures the worker's CPU time on one thread (BLAS and PyTorch limited to
+one thread): ratios that a machine shared with other work disturbs much less than wall
+time.
+
+Usage: ``python benchmarks/bench_train.py [--quick] [--repeats N] [--cases sgd,adam,...]
+[--cpu-time]``
 """
 
 from __future__ import annotations
@@ -149,23 +154,32 @@ def torch_run(case: str, n: dict[str, int]) -> Callable[[], object]:
 BUILDERS = {"anynn": anynn_run, "floor": floor_run, "torch": torch_run}
 
 
-def worker(case: str, candidate: str, quick: bool) -> None:
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker(case: str, candidate: str, quick: bool, cpu_time: bool) -> None:
     """Build, warm up once, time one run; print the seconds as JSON."""
     if candidate == "torch":
         import torch
 
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        torch.set_num_threads(1 if cpu_time else max(1, len(os.sched_getaffinity(0))))
+    clock = time.process_time if cpu_time else time.perf_counter
     run = BUILDERS[candidate](case, sizes(quick))
     run()
-    start = time.perf_counter()
+    start = clock()
     run()
-    print(json.dumps({"seconds": time.perf_counter() - start}))
+    print(json.dumps({"seconds": clock() - start}))
 
 
-def measure(case: str, candidate: str, quick: bool) -> float:
+def measure(case: str, candidate: str, quick: bool, cpu_time: bool) -> float:
     command = [sys.executable, __file__, "--worker", case, candidate]
+    command += ["--quick"] if quick else []
+    environment = dict(os.environ)
+    if cpu_time:
+        command.append("--cpu-time")
+        environment.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     result = subprocess.run(  # noqa: S603 - this script, with fixed arguments
-        command + (["--quick"] if quick else []), capture_output=True, text=True, check=False
+        command, capture_output=True, text=True, check=False, env=environment
     )
     if result.returncode != 0:
         raise RuntimeError(f"{case}/{candidate} failed:\n{result.stderr[-2000:]}")
@@ -184,10 +198,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None,
                         help="timings per candidate (default 5; 1 with --quick)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="one thread each, CPU time (robust on a busy machine)")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "CANDIDATE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker, args.quick)
+        worker(*args.worker, args.quick, args.cpu_time)
         return
     with_torch = torch_installed()
     if not with_torch:
@@ -199,9 +215,13 @@ def main() -> None:
         best = dict.fromkeys(candidates, float("inf"))
         for _ in range(repeats):
             for candidate in candidates:
-                best[candidate] = min(best[candidate], measure(case, candidate, args.quick))
+                best[candidate] = min(
+                    best[candidate], measure(case, candidate, args.quick, args.cpu_time)
+                )
         count = {"single": n["single"], "xor": n["xor"]}.get(case, n["samples"])
-        print(f"case {case}: {DESCRIPTIONS[case]} ({count}), best of {repeats}, one process each")
+        clock = "CPU time, one thread" if args.cpu_time else "wall time"
+        print(f"case {case}: {DESCRIPTIONS[case]} ({count}), best of {repeats}, one process "
+              f"each, {clock}")
         print(f"  anynn {best['anynn'] * 1e3:9.1f} ms")
         for candidate in candidates[1:]:
             ratio = best["anynn"] / best[candidate]
