@@ -1,0 +1,157 @@
+"""scikit-learn's MLP objective on top of anynn's losses and optimizers.
+
+scikit-learn's ``MLPClassifier``/``MLPRegressor`` minimise, per mini-batch, the loss summed
+over the outputs and averaged over the samples *weighted by their sample weights*
+(``sum(w * l) / sum(w)``; half the squared error for regression), plus the L2 penalty
+``alpha / 2 * sum(||W||^2) / sum(w)`` on the weight matrices only (not the biases).
+:class:`SampleMeanLoss` rescales an anynn loss to that objective and
+:func:`penalized_optimizer` adds the penalty's gradient before each update, so a
+``learning_rate_init`` or an ``alpha`` means what it means in scikit-learn, and integer
+sample weights equal repeated rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import optimizers
+from ..activations import Activation
+from ..layers import Parameter
+from ..losses import Loss
+
+Array = Any
+
+
+class SampleMeanLoss(Loss):
+    """An anynn loss rescaled to scikit-learn's per-batch objective, plus the L2 penalty.
+
+    Parameters
+    ----------
+    base : Loss
+        ``mse``, ``bce`` or ``cce``; its targets, output checks and fused forms are used.
+    per_output : bool
+        Whether ``base`` averages over the outputs (``mse``, ``bce``) rather than summing.
+    value_factor, gradient_factor : float
+        Extra factors on the reported value and on the gradient (scikit-learn reports
+        half the *mean* squared error over outputs but differentiates half the *sum*).
+    alpha : float
+        L2 penalty coefficient on ``weights``.
+    weights : list of Parameter
+        The weight matrices the penalty applies to.
+    xp : namespace
+        The network's array namespace.
+    """
+
+    def __init__(
+        self,
+        base: Loss,
+        *,
+        per_output: bool,
+        value_factor: float,
+        gradient_factor: float,
+        alpha: float,
+        weights: list[Parameter],
+        xp: Any,
+    ) -> None:
+        self.base = base
+        self.name = base.name
+        self.fuses_with = base.fuses_with
+        self.needs_probabilities = base.needs_probabilities
+        self.per_output = per_output
+        self.value_factor = value_factor
+        self.gradient_factor = gradient_factor
+        self.alpha = alpha
+        self.weights = weights
+        self.xp = xp
+        self.batch_total: Array | float = 1.0
+        """Sum of the sample weights of the last batch (its sample count when unweighted)."""
+
+    def __repr__(self) -> str:
+        return f"SampleMeanLoss({self.base!r}, alpha={self.alpha!r})"
+
+    def can_fuse(self, activation: Activation) -> bool:
+        return self.base.can_fuse(activation)
+
+    def check_output(self, activation: Activation, width: int) -> None:
+        self.base.check_output(activation, width)
+
+    def prepare_targets(self, y: Any, n_outputs: int, what: str = "y") -> Any:
+        return self.base.prepare_targets(y, n_outputs, what)
+
+    def _rescale(self, a: Array, weights: Array | None) -> Array | float:
+        """Factor turning ``base``'s mean over ``count`` into a mean over ``sum(w)``."""
+        count = a.shape[0] * (a.shape[1] if self.per_output else 1)
+        self.batch_total = a.shape[0] if weights is None else self.xp.sum(weights)
+        return count / self.batch_total
+
+    def _penalty(self) -> Array | float:
+        if not self.alpha:
+            return 0.0
+        xp = self.xp
+        squares = sum(xp.sum(p.value * p.value) for p in self.weights)
+        return (0.5 * self.alpha) * squares / self.batch_total
+
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        scale = self._rescale(a, weights)
+        mean = self.base.value(a, y, xp, weights) * (scale * self.value_factor)
+        return mean + self._penalty()
+
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        scale = self._rescale(a, weights)
+        return self.base.gradient(a, y, xp, weights) * (scale * self.gradient_factor)
+
+    def fused_value(
+        self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
+    ) -> Array:
+        scale = self._rescale(a, weights)
+        mean = self.base.fused_value(z, a, y, xp, weights) * (scale * self.value_factor)
+        return mean + self._penalty()
+
+    def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
+        scale = self._rescale(a, weights)
+        return self.base.fused_delta(a, y, weights) * (scale * self.gradient_factor)
+
+
+class _Penalized:
+    """Mixin: add the L2 penalty's gradient ``alpha * W / sum(w)`` before each update.
+
+    It defines no ``__init__``, so the optimizer's configuration and saved state are
+    those of its base class (a saved network reloads with the plain optimizer).
+    """
+
+    objective: SampleMeanLoss | None = None
+
+    def step(self, params: list[Parameter]) -> None:
+        objective = self.objective
+        if objective is not None and objective.alpha:
+            scale = objective.alpha / objective.batch_total
+            for p in objective.weights:
+                p.grad = p.grad + scale * p.value
+        super().step(params)  # type: ignore[misc]
+
+
+_PENALIZED: dict[type[optimizers.Optimizer], type[optimizers.Optimizer]] = {
+    cls: type(f"Penalized{cls.__name__}", (_Penalized, cls), {})
+    for cls in optimizers.OPTIMIZERS.values()
+}
+
+
+def new_optimizer(name: str, **hyperparameters: Any) -> optimizers.Optimizer:
+    """A fresh optimizer ``name`` (``"sgd"``, ``"adam"``, ...) that adds the L2 gradient."""
+    return _PENALIZED[optimizers.OPTIMIZERS[name]](**hyperparameters)
+
+
+def penalized_optimizer(
+    optimizer: optimizers.Optimizer, objective: SampleMeanLoss, backend: Any
+) -> optimizers.Optimizer:
+    """``optimizer`` (state included) as one that adds ``objective``'s L2 gradient.
+
+    A network reloaded from a file or a pickle holds the plain optimizer; its state is
+    moved into the penalized class of the same name.
+    """
+    if not isinstance(optimizer, _Penalized):
+        converted = _PENALIZED[type(optimizer)]()
+        converted.load_state_dict(optimizer.state_dict(), backend)
+        optimizer = converted
+    optimizer.objective = objective  # type: ignore[attr-defined]
+    return optimizer
