@@ -12,6 +12,7 @@ sample weights equal repeated rows.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import optimizers
@@ -81,7 +82,12 @@ class SampleMeanLoss(Loss):
     def _rescale(self, a: Array, weights: Array | None) -> Array | float:
         """Factor turning ``base``'s mean over ``count`` into a mean over ``sum(w)``."""
         count = a.shape[0] * (a.shape[1] if self.per_output else 1)
-        self.batch_total = a.shape[0] if weights is None else self.xp.sum(weights)
+        if weights is None:
+            self.batch_total = a.shape[0]
+        else:  # a batch whose weights are all zero contributes nothing (not 0 / 0)
+            xp = self.xp
+            total = xp.sum(weights)
+            self.batch_total = xp.where(total > 0, total, xp.full_like(total, math.inf))
         return count / self.batch_total
 
     def _penalty(self) -> Array | float:
