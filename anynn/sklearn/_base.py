@@ -137,12 +137,12 @@ class BaseMLP(BaseEstimator):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices ``(n_in, n_out)`` per layer, as host NumPy copies."""
-        return [layer.host_parameters()["weight"] for layer in self._fitted_network().layers]
+        return [np.array(to_numpy(layer.weights)) for layer in self._fitted_network().layers]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors ``(n_out,)`` per layer, as host NumPy copies."""
-        return [layer.host_parameters()["bias"] for layer in self._fitted_network().layers]
+        return [np.array(to_numpy(layer.biases)) for layer in self._fitted_network().layers]
 
     def _fitted_network(self) -> Network:
         if "network_" not in vars(self):

@@ -86,7 +86,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 )
             unknown = np.setdiff1d(seen, self.classes_)
             if unknown.size:
-                raise AnynnValueError(f"y has classes not in classes_ {self.classes_!r}: {unknown!r}")
+                raise AnynnValueError(
+                    f"y has classes not in classes_ {self.classes_!r}: {unknown!r}"
+                )
         elif first:
             self.classes_ = seen
         elif not np.array_equal(seen, self.classes_):

@@ -41,7 +41,8 @@ class Hyperparameters:
 
 def _choice(value: Any, name: str, options: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in options:
-        raise AnynnValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+        expected = ", ".join(map(repr, options))
+        raise AnynnValueError(f"{name} must be one of {expected}; got {value!r}")
     return value
 
 
