@@ -6,10 +6,11 @@ import io
 import pickle
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
-from repo_env import repo_env
+from repo_env import ROOT, repo_env
 
 pytest.importorskip("sklearn")
 
@@ -27,7 +28,6 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import anynn  # noqa: E402
-from anynn.errors import AnynnValueError  # noqa: E402
 from anynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -168,7 +168,9 @@ def test_bad_parameters_are_named_at_fit(iris, params, match):
 def test_bad_regressor_loss_and_sample_weights(iris):
     X, y = iris
     with pytest.raises(ValueError, match="squared_error"):
-        MLPRegressor(loss="poisson").fit(X, y)
+        MLPRegressor(loss="huber").fit(X, y)
+    with pytest.raises(ValueError, match="negative"):
+        MLPRegressor(loss="poisson").fit(X, y - 1.0)
     with pytest.raises(ValueError, match="shape"):
         MLPClassifier(**FAST).fit(X, y, sample_weight=np.ones(3))
     with pytest.raises(ValueError, match=">= 0"):
@@ -213,7 +215,7 @@ def test_same_random_state_same_model_on_every_backend(iris, backend):
     assert other.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-12)
 
 
-@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "poisson"])
 def test_training_steps_equal_sklearn(kind, iris):
     """From the same weights, SGD steps give scikit-learn's weights and loss (objective,
     alpha on the weights only, sample-weight normalisation, half squared error)."""
@@ -221,10 +223,11 @@ def test_training_steps_equal_sklearn(kind, iris):
     Estimator = neural_network.MLPClassifier
     if kind == "binary":
         y = y % 2
-    elif kind == "regression":
+    elif kind in ("regression", "poisson"):
         X, y = make_regression(60, 4, n_targets=2, random_state=0)
-        y = y / 100
-        Estimator = neural_network.MLPRegressor
+        y = y / 100 if kind == "regression" else np.floor(np.abs(y) / 50)
+        Estimator = partial(neural_network.MLPRegressor,
+                            loss="poisson" if kind == "poisson" else "squared_error")
     theirs = Estimator(hidden_layer_sizes=(8, 7), activation="tanh", solver="sgd",
                        momentum=0.0, shuffle=False, alpha=0.3, learning_rate_init=0.05,
                        max_iter=3, random_state=0).fit(X, y)
@@ -263,9 +266,11 @@ def test_from_sklearn_predicts_what_sklearn_predicts(iris, hidden, tmp_path):
         anynn.sklearn.from_sklearn(StandardScaler())
     with pytest.raises(NotFittedError):
         anynn.sklearn.from_sklearn(neural_network.MLPClassifier())
-    poisson = neural_network.MLPRegressor(loss="poisson", max_iter=5).fit(Xr, np.abs(yr))
-    with pytest.raises(AnynnValueError, match="poisson"):
-        anynn.sklearn.from_sklearn(poisson)
+    counts = np.floor(np.abs(yr) / 50)
+    poisson = neural_network.MLPRegressor(loss="poisson", max_iter=5).fit(Xr, counts)
+    converted = anynn.sklearn.from_sklearn(poisson)
+    assert converted.out_activation_ == "exp" and converted.loss == "poisson"
+    np.testing.assert_allclose(converted.predict(Xr), poisson.predict(Xr), rtol=1e-12)
 
 
 def test_import_anynn_does_not_import_sklearn():
@@ -273,3 +278,12 @@ def test_import_anynn_does_not_import_sklearn():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=repo_env(), timeout=120, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_dropin_example_runs_quick():
+    example = ROOT / "examples" / "sklearn_dropin.py"
+    result = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True,
+                            text=True, env=repo_env(), timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "anynn.sklearn (backend=numpy) vs scikit-learn" in result.stdout
+    assert "iris" in result.stdout and "diabetes" in result.stdout

@@ -23,13 +23,20 @@ from ..backend import to_numpy
 from ..errors import AnynnValueError
 from ..network import Network
 from ._monitor import SklearnMonitor
-from ._objective import SampleMeanLoss, new_optimizer, penalized_optimizer
+from ._objective import (
+    PoissonDeviance,
+    SampleMeanLoss,
+    exp_activation,
+    new_optimizer,
+    penalized_optimizer,
+)
 from ._params import Hyperparameters, check_hyperparameters, optimizer_settings
 
 Array = Any
 
 _OUTPUT_LOSS = {"softmax": "cce", "logistic": "bce", "identity": "mse"}
-"""scikit-learn's output activation -> the anynn loss it is trained with."""
+"""scikit-learn's output activation -> the anynn loss it is trained with (and ``exp``:
+:class:`PoissonDeviance`)."""
 _AUTO_BATCH = 200
 
 
@@ -56,6 +63,13 @@ def checked_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | No
     if n_samples and not np.any(weights):
         raise AnynnValueError("sample_weight is zero for every sample: nothing to learn from")
     return weights
+
+
+def output_activation(name: str) -> Any:
+    """The anynn activation of scikit-learn's output activation ``name``."""
+    if name == "exp":
+        return exp_activation()
+    return "sigmoid" if name == "logistic" else name
 
 
 def _dense(X: Any) -> np.ndarray:
@@ -220,7 +234,7 @@ class BaseMLP(BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         hidden = [{"length": h, "bias": True, "fn": hp.activation, "dropout": hp.dropout}
                   for h in hp.hidden]
-        out_fn = "sigmoid" if out_activation == "logistic" else out_activation
+        out_fn = output_activation(out_activation)
         dtype = hp.dtype or ("float32" if input_dtype == np.float32 else "float64")
         self.network_ = Network(n_features, [*hidden, (width, True, out_fn)],
                                 backend=self.backend, dtype=dtype, seed=seed)
@@ -243,9 +257,10 @@ class BaseMLP(BaseEstimator):
         out = self.out_activation_
         regression = out == "identity"
         alpha = 0.0 if hp.solver == "adamw" else hp.alpha  # AdamW decays the weights itself
+        base = PoissonDeviance() if out == "exp" else losses.get(_OUTPUT_LOSS[out])
         return SampleMeanLoss(
-            losses.get(_OUTPUT_LOSS[out]),
-            per_output=out != "softmax",
+            base,
+            per_output=out not in ("softmax", "exp"),
             value_factor=0.5 / net.outputs if regression else 1.0,
             gradient_factor=0.5 if regression else 1.0,
             alpha=alpha,

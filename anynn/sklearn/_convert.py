@@ -11,13 +11,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import AnynnTypeError, AnynnValueError
 from ..network import Network
-from ._base import BaseMLP
+from ._base import BaseMLP, output_activation
 from ._classifier import MLPClassifier
 from ._regressor import MLPRegressor
 
-_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
-                "softmax": "softmax"}
-"""scikit-learn's activation names -> anynn's built-ins."""
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+"""scikit-learn's hidden activation names -> anynn's built-ins."""
 _FITTED = ("n_features_in_", "feature_names_in_", "n_outputs_", "n_layers_", "out_activation_",
            "n_iter_", "t_", "loss_", "best_loss_", "validation_scores_",
            "best_validation_score_")
@@ -61,25 +60,21 @@ def from_sklearn(fitted: Any, *, backend: str = "numpy", dtype: str | None = Non
     Raises
     ------
     AnynnTypeError, AnynnValueError
-        For another kind of object, an unfitted one, or an output activation anynn
-        cannot train (the Poisson regressor's ``exp``).
+        For another kind of object or an unfitted one.
     """
     cls = _estimator_class(fitted)
     check_is_fitted(fitted)
     out = fitted.out_activation_
-    if out not in ("softmax", "logistic", "identity"):
-        raise AnynnValueError(
-            f"from_sklearn: output activation {out!r} (loss={fitted.loss!r}) is not supported; "
-            "expected a classifier or a squared-error regressor"
-        )
+    if out not in ("softmax", "logistic", "identity", "exp"):
+        raise AnynnValueError(f"from_sklearn: unknown output activation {out!r}")
     coefs, intercepts = fitted.coefs_, fitted.intercepts_
     dtype = dtype or ("float32" if coefs[0].dtype == np.float32 else "float64")
     accepted = inspect.signature(cls.__init__).parameters
     params = {k: v for k, v in fitted.get_params().items() if k in accepted}
     est = cls(**params, backend=backend, dtype=dtype)
     hidden = [(c.shape[1], True, _ACTIVATIONS[fitted.activation]) for c in coefs[:-1]]
-    net = Network(coefs[0].shape[0], [*hidden, (coefs[-1].shape[1], True, _ACTIVATIONS[out])],
-                  backend=backend, dtype=dtype)
+    output = (coefs[-1].shape[1], True, output_activation(out))
+    net = Network(coefs[0].shape[0], [*hidden, output], backend=backend, dtype=dtype)
     for layer, weight, bias in zip(net.layers, coefs, intercepts, strict=True):
         layer.weights = weight
         layer.biases = bias

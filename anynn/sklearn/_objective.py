@@ -15,8 +15,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import sympy
+
 from .. import optimizers
-from ..activations import Activation
+from ..activations import Activation, from_expression
+from ..errors import AnynnValueError
 from ..layers import Parameter
 from ..losses import Loss
 
@@ -116,6 +120,58 @@ class SampleMeanLoss(Loss):
     def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
         scale = self._rescale(a, weights)
         return self.base.fused_delta(a, y, weights) * (scale * self.gradient_factor)
+
+
+def exp_activation() -> Activation:
+    """The output activation of Poisson regression (scikit-learn's log link)."""
+    x = sympy.Symbol("x")
+    return from_expression(sympy.exp(x), x)
+
+
+class PoissonDeviance(Loss):
+    """Half the Poisson deviance, ``y log(y / a) - y + a``, summed over outputs and
+    averaged over samples, for an ``exp`` output (``a = exp(z)``, so ``dL/dz = a - y``)."""
+
+    name = "poisson"
+
+    def can_fuse(self, activation: Activation) -> bool:
+        expr = activation.expr
+        return expr is not None and expr == sympy.exp(activation.symbol)
+
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
+        y = super().prepare_targets(y, n_outputs, what)
+        if y.size and np.min(y) < 0:
+            raise AnynnValueError(
+                f"Poisson regression needs targets ({what}) >= 0; got minimum {np.min(y)}"
+            )
+        return y
+
+    @staticmethod
+    def _y_log_y(y: Array, xp: Any) -> Array:
+        positive = y > 0
+        return xp.where(positive, y * xp.log(xp.where(positive, y, xp.ones_like(y))),
+                        xp.zeros_like(y))
+
+    def _mean(self, per_element: Array, weights: Array | None, xp: Any) -> Array:
+        weighted = per_element if weights is None else per_element * weights
+        return xp.sum(weighted) / per_element.shape[0]
+
+    def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        log_a = xp.log(xp.maximum(a, xp.full_like(a, 1e-300)))
+        return self._mean(self._y_log_y(y, xp) - y * log_a - y + a, weights, xp)
+
+    def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        grad = (1.0 - y / a) / a.shape[0]
+        return grad if weights is None else grad * weights
+
+    def fused_value(
+        self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
+    ) -> Array:
+        return self._mean(self._y_log_y(y, xp) - y * z - y + a, weights, xp)
+
+    def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
+        delta = (a - y) * (1.0 / a.shape[0])
+        return delta if weights is None else delta * weights
 
 
 class _Penalized:

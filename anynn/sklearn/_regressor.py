@@ -16,10 +16,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor: a drop-in for scikit-learn's, on any anynn backend.
 
     The parameters of :class:`sklearn.neural_network.MLPRegressor` keep their meaning
-    (``loss="squared_error"`` only; ``solver`` adds ``"adamw"`` and ``"rmsprop"``;
-    ``"lbfgs"`` is refused), plus ``backend``, ``dtype``, ``dropout`` and ``init`` as in
-    :class:`anynn.sklearn.MLPClassifier`. The fitted attributes are scikit-learn's plus
-    ``network_``, the trained :class:`anynn.Network`. Single and multi-output targets.
+    (``loss="squared_error"``, or ``"poisson"`` with an ``exp`` output; ``solver`` adds
+    ``"adamw"`` and ``"rmsprop"``; ``"lbfgs"`` is refused), plus ``backend``, ``dtype``,
+    ``dropout`` and ``init`` as in :class:`anynn.sklearn.MLPClassifier`. The fitted
+    attributes are scikit-learn's plus ``network_``, the trained :class:`anynn.Network`.
+    Single and multi-output targets.
     """
 
     def __init__(
@@ -84,17 +85,26 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self
 
     def _check_loss(self) -> None:
-        if self.loss != "squared_error":
+        if self.loss not in ("squared_error", "poisson"):
             raise AnynnValueError(
-                f"loss must be 'squared_error' (the only loss anynn's MLPRegressor trains "
-                f"with); got {self.loss!r}"
+                f"loss must be 'squared_error' or 'poisson'; got {self.loss!r}"
             )
 
     def _encode_targets(
         self, y: np.ndarray, first: bool, classes: Any, incremental: bool
     ) -> tuple[Any, str, int]:
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
-        return targets.astype(np.float64, copy=False), "identity", targets.shape[1]
+        out = "exp" if self.loss == "poisson" else "identity"
+        if not first and out != self.out_activation_:
+            raise AnynnValueError(
+                f"loss={self.loss!r} differs from the loss the network was fitted with "
+                f"(output activation {self.out_activation_!r}); refit without warm_start"
+            )
+        if out == "exp" and targets.size and np.min(targets) < 0:
+            raise AnynnValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression."
+            )
+        return targets.astype(np.float64, copy=False), out, targets.shape[1]
 
     def _validation_score(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
         return float(r2_score(y, self._prediction(self._output(X)), sample_weight=w))
