@@ -11,7 +11,10 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import (  # noqa: E402
+    check_sample_weight_equivalence_on_dense_data,
+    parametrize_with_checks,
+)
 
 from anynn.sklearn import MLPClassifier, MLPRegressor, expected_failed_checks  # noqa: E402
 
@@ -31,6 +34,19 @@ ESTIMATORS = [
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize(
+    "setting", [{"batch_size": 8}, {"dtype": "float32"}, {"dropout": 0.1},
+                {"early_stopping": True}],
+)
+def test_each_listed_cause_alone_fails_the_weight_check(Estimator, setting):
+    """Every cause in the expected-failure table fails the check on its own."""
+    estimator = Estimator(**SMALL, **setting)
+    assert "check_sample_weight_equivalence_on_dense_data" in expected_failed_checks(estimator)
+    with pytest.raises((AssertionError, ValueError)):
+        check_sample_weight_equivalence_on_dense_data(Estimator.__name__, estimator)
 
 
 def test_defaults_expect_no_failure():

@@ -26,6 +26,7 @@ from ._monitor import SklearnMonitor
 from ._objective import (
     PoissonDeviance,
     SampleMeanLoss,
+    detach,
     exp_activation,
     new_optimizer,
     penalized_optimizer,
@@ -210,12 +211,15 @@ class BaseMLP(BaseEstimator):
         monitor = SklearnMonitor(self, optimizer, X.shape[0], score)
         self.n_iter_ = 0
         n = X.shape[0]
-        net.fit(
-            X, targets, epochs=1 if incremental else hp.max_iter,
-            batch_size=min(_AUTO_BATCH, n) if hp.batch_size is None else hp.batch_size,
-            loss=objective, optimizer=optimizer, shuffle=bool(self.shuffle),
-            callbacks=[monitor], verbose=0, sample_weight=weights,
-        )
+        try:
+            net.fit(
+                X, targets, epochs=1 if incremental else hp.max_iter,
+                batch_size=min(_AUTO_BATCH, n) if hp.batch_size is None else hp.batch_size,
+                loss=objective, optimizer=optimizer, shuffle=bool(self.shuffle),
+                callbacks=[monitor], verbose=0, sample_weight=weights,
+            )
+        finally:
+            detach(optimizer)
         monitor.restore_best()
         if not incremental and not monitor.converged and self.n_iter_ == hp.max_iter:
             warnings.warn(

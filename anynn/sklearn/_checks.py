@@ -24,7 +24,8 @@ REASONS: dict[str, str] = {
     ),
     "early_stopping": (
         "the held-out validation split depends on the number of rows, so the weighted and "
-        "the repeated data set train on different samples"
+        "the repeated data set train on different samples (and the check's 15 rows leave "
+        "a stratified validation set smaller than the number of classes)"
     ),
     "dropout": (
         "the random dropout masks are drawn per row, so repeated rows get other masks than "

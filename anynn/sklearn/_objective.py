@@ -217,3 +217,9 @@ def penalized_optimizer(
         optimizer = converted
     optimizer.objective = objective  # type: ignore[attr-defined]
     return optimizer
+
+
+def detach(optimizer: optimizers.Optimizer) -> None:
+    """Stop adding a fit's penalty: a later plain ``network.fit`` reuses the optimizer."""
+    if isinstance(optimizer, _Penalized):
+        optimizer.objective = None
