@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from repo_env import ROOT, repo_env
+from repo_env import repo_env
 
 pytest.importorskip("sklearn")
 
@@ -279,11 +279,3 @@ def test_import_anynn_does_not_import_sklearn():
                             env=repo_env(), timeout=120, check=False)
     assert result.returncode == 0, result.stderr
 
-
-def test_dropin_example_runs_quick():
-    example = ROOT / "examples" / "sklearn_dropin.py"
-    result = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True,
-                            text=True, env=repo_env(), timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "anynn.sklearn (backend=numpy) vs scikit-learn" in result.stdout
-    assert "iris" in result.stdout and "diabetes" in result.stdout
