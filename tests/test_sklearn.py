@@ -106,6 +106,13 @@ def test_fitted_attributes_match_sklearn_shapes(iris):
     assert isinstance(ours.network_, anynn.Network)
 
 
+def test_verbose_prints_scikit_learns_lines(iris, capsys):
+    X, y = iris
+    MLPClassifier(**{**FAST, "max_iter": 2}, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ") and len(lines) == 2
+
+
 def test_early_stopping_keeps_the_best_validation_score(iris):
     X, y = iris
     clf = MLPClassifier(**{**FAST, "max_iter": 300}, early_stopping=True,
@@ -208,8 +215,10 @@ def test_pickle_and_joblib_round_trip(iris):
 
 def test_same_random_state_same_model_on_every_backend(iris, backend):
     X, y = iris
-    reference = MLPClassifier(**FAST, batch_size=32).fit(X, y)
-    other = MLPClassifier(**FAST, batch_size=32, backend=backend).fit(X, y)
+    weights = np.random.default_rng(1).integers(0, 3, len(y)).astype(float)
+    reference = MLPClassifier(**FAST, batch_size=32).fit(X, y, sample_weight=weights)
+    other = MLPClassifier(**FAST, batch_size=32, backend=backend)
+    other.fit(X, y, sample_weight=weights)
     for mine, theirs in zip(reference.coefs_, other.coefs_, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-12)
     assert other.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-12)
