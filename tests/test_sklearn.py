@@ -288,3 +288,36 @@ def test_import_anynn_does_not_import_sklearn():
                             env=repo_env(), timeout=120, check=False)
     assert result.returncode == 0, result.stderr
 
+
+
+def _warm_pair(X, y, **params):
+    theirs = neural_network.MLPClassifier(
+        hidden_layer_sizes=(6,), shuffle=False, random_state=0, warm_start=True, **params
+    ).fit(X, y)
+    return theirs, anynn.sklearn.from_sklearn(theirs)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+def test_warm_sgd_fits_equal_sklearn(iris, schedule):
+    """Whole ``fit`` calls (momentum, Nesterov, learning-rate schedules, the tol rule)
+    continue from equal weights exactly as scikit-learn's do."""
+    X, y = iris
+    theirs, ours = _warm_pair(X, y, solver="sgd", learning_rate=schedule, momentum=0.9,
+                              learning_rate_init=0.1, tol=1e-3, n_iter_no_change=2,
+                              max_iter=2)
+    for _ in range(2):
+        theirs.set_params(max_iter=40).fit(X, y)
+        ours.set_params(max_iter=40).fit(X, y)
+        assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+        np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-9, atol=1e-9)
+
+
+def test_warm_adam_fit_is_close_to_sklearn(iris):
+    """Adam follows PyTorch's eps placement; scikit-learn's eps is eps / sqrt(1 - b2**t)."""
+    X, y = iris
+    theirs, ours = _warm_pair(X, y, solver="adam", learning_rate_init=0.01, max_iter=2)
+    theirs.set_params(max_iter=10).fit(X, y)
+    ours.set_params(max_iter=10).fit(X, y)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-4, atol=1e-4)

@@ -62,11 +62,11 @@ class SklearnMonitor(Callback):
             self._track_loss(est.loss_)
         schedule = est.learning_rate if est.solver == "sgd" else "constant"
         if schedule == "invscaling":
-            self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            self._set_lr(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             lr = self.optimizer.current_lr()
             if schedule == "adaptive" and lr > _SMALLEST_ADAPTIVE_LR:
-                self.optimizer.lr = lr / 5.0
+                self._set_lr(lr / 5.0)
                 est._no_improvement_count = 0
                 if est.verbose:
                     print(f"Setting learning rate to {lr / 5.0:f}")
@@ -79,6 +79,13 @@ class SklearnMonitor(Callback):
                     f"{what} did not improve more than tol={est.tol:f} for "
                     f"{est.n_iter_no_change} consecutive epochs. Stopping."
                 )
+
+    def _set_lr(self, lr: float) -> None:
+        change = getattr(self.optimizer, "change_learning_rate", None)
+        if change is not None:
+            change(lr)
+        else:
+            self.optimizer.lr = lr
 
     def _track_loss(self, loss: float) -> None:
         est = self.estimator

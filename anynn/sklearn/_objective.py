@@ -191,6 +191,21 @@ class _Penalized:
                 p.grad = p.grad + scale * p.value
         super().step(params)  # type: ignore[misc]
 
+    def change_learning_rate(self, lr: float) -> None:
+        """Set a new constant learning rate as scikit-learn's SGD experiences it.
+
+        scikit-learn's velocity accumulates ``lr * g``; anynn's (PyTorch's) momentum
+        buffer accumulates ``g`` and is multiplied by the current ``lr``. Scaling the
+        buffer by ``old / new`` keeps the two identical across a change of ``lr``.
+        """
+        optimizer: Any = self
+        old = optimizer.current_lr()
+        state = optimizer._state  # the base class's per-parameter slots
+        if old > 0 and lr > 0:
+            for buffer in state.get("momentum_buffer", []):
+                buffer *= old / lr
+        optimizer.lr = lr
+
 
 _PENALIZED: dict[type[optimizers.Optimizer], type[optimizers.Optimizer]] = {
     cls: type(f"Penalized{cls.__name__}", (_Penalized, cls), {})
