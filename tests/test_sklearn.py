@@ -271,6 +271,11 @@ def test_from_sklearn_predicts_what_sklearn_predicts(iris, hidden, tmp_path):
                                       random_state=0).fit(Xr, yr)
     np.testing.assert_allclose(anynn.sklearn.from_sklearn(reg).predict(Xr), reg.predict(Xr),
                                rtol=1e-12, atol=1e-9)
+    lbfgs = neural_network.MLPClassifier((5,), solver="lbfgs", max_iter=20).fit(X, y)
+    converted = anynn.sklearn.from_sklearn(lbfgs, backend="array_api_strict")
+    np.testing.assert_allclose(converted.predict_proba(X), lbfgs.predict_proba(X), atol=1e-12)
+    with pytest.raises(ValueError, match="lbfgs"):  # it predicts; refitting needs a solver
+        converted.fit(X, y)
     with pytest.raises(TypeError, match="MLPClassifier or MLPRegressor"):
         anynn.sklearn.from_sklearn(StandardScaler())
     with pytest.raises(NotFittedError):

@@ -85,8 +85,9 @@ def from_sklearn(fitted: Any, *, backend: str = "numpy", dtype: str | None = Non
         if hasattr(fitted, name):
             setattr(est, name, getattr(fitted, name))
     est.loss_curve_ = list(getattr(fitted, "loss_curve_", []))
-    if est.best_loss_ is None and not est.early_stopping:
-        est.best_loss_ = np.inf
+    if not est.early_stopping:  # the lbfgs solver records neither
+        est.best_loss_ = getattr(fitted, "best_loss_", None) or np.inf
+        est.validation_scores_ = est.best_validation_score_ = None
     est._no_improvement_count = 0
     est._random_state = check_random_state(fitted.random_state)
     return est
