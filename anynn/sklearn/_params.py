@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from .._checks import check_float, check_int
 from ..errors import AnynnTypeError, AnynnValueError
-from ..schedules import check_number
-from ..validation import check_int
 
 SOLVERS = ("adam", "sgd", "adamw", "rmsprop")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
@@ -53,7 +52,16 @@ def _flag(value: Any, name: str) -> bool:
 
 
 def _fraction(value: Any, name: str, *, allow_zero: bool = True) -> float:
-    return check_number(value, name, allow_low=allow_zero, high=1.0, allow_high=False)
+    """A float in ``[0, 1)`` (``(0, 1)`` without ``allow_zero``)."""
+    return check_float(value, name, low=0.0, high=1.0, open_low=not allow_zero, open_high=True)
+
+
+def _positive(value: Any, name: str) -> float:
+    return check_float(value, name, low=0.0, open_low=True)
+
+
+def _non_negative(value: Any, name: str) -> float:
+    return check_float(value, name, low=0.0)
 
 
 def _hidden_sizes(value: Any) -> tuple[int, ...]:
@@ -64,7 +72,7 @@ def _hidden_sizes(value: Any) -> tuple[int, ...]:
         raise AnynnTypeError(
             f"hidden_layer_sizes must be an int or a sequence of ints; got {value!r}"
         ) from None
-    return tuple(check_int(s, f"hidden_layer_sizes[{i}]", 1) for i, s in enumerate(sizes))
+    return tuple(check_int(s, f"hidden_layer_sizes[{i}]", low=1) for i, s in enumerate(sizes))
 
 
 def check_hyperparameters(est: Any) -> Hyperparameters:
@@ -90,21 +98,21 @@ def check_hyperparameters(est: Any) -> Hyperparameters:
         )
     batch_size = est.batch_size
     if not (isinstance(batch_size, str) and batch_size == "auto"):
-        batch_size = check_int(batch_size, "batch_size (an int or 'auto')", 1)
+        batch_size = check_int(batch_size, "batch_size (an int or 'auto')", low=1)
     else:
         batch_size = None
     if est.dtype is not None:
         _choice(est.dtype, "dtype (or None: follow the input)", DTYPES)
     for name in ("shuffle", "verbose", "warm_start", "nesterovs_momentum", "early_stopping"):
         _flag(getattr(est, name), name)
-    check_number(est.learning_rate_init, "learning_rate_init")
-    check_number(est.power_t, "power_t", allow_low=True)
-    check_number(est.momentum, "momentum", allow_low=True, high=1.0)
-    check_number(est.epsilon, "epsilon")
+    _positive(est.learning_rate_init, "learning_rate_init")
+    _non_negative(est.power_t, "power_t")
+    check_float(est.momentum, "momentum", low=0.0, high=1.0)
+    _positive(est.epsilon, "epsilon")
     _fraction(est.beta_1, "beta_1")
     _fraction(est.beta_2, "beta_2")
     _fraction(est.validation_fraction, "validation_fraction", allow_zero=False)
-    check_int(est.max_fun, "max_fun", 1)
+    check_int(est.max_fun, "max_fun", low=1)
     if not isinstance(est.backend, str):
         raise AnynnTypeError(
             f"backend must be a backend name such as 'numpy', 'cupy' or 'array_api_strict'; "
@@ -118,11 +126,11 @@ def check_hyperparameters(est: Any) -> Hyperparameters:
         hidden=_hidden_sizes(est.hidden_layer_sizes),
         activation=activation,
         solver=solver,
-        alpha=check_number(est.alpha, "alpha", allow_low=True),
+        alpha=_non_negative(est.alpha, "alpha"),
         batch_size=batch_size,
-        max_iter=check_int(est.max_iter, "max_iter", 1),
-        tol=check_number(est.tol, "tol", allow_low=True),
-        n_iter_no_change=check_int(est.n_iter_no_change, "n_iter_no_change", 1),
+        max_iter=check_int(est.max_iter, "max_iter", low=1),
+        tol=_non_negative(est.tol, "tol"),
+        n_iter_no_change=check_int(est.n_iter_no_change, "n_iter_no_change", low=1),
         dtype=est.dtype,
         dropout=_fraction(est.dropout, "dropout"),
     )
