@@ -326,3 +326,11 @@ def test_warm_adam_fit_is_close_to_sklearn(iris):
     ours.set_params(max_iter=10).fit(X, y)
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-4, atol=1e-4)
+
+
+def test_missing_sklearn_names_what_to_install():
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "try:\n    import anynn.sklearn\nexcept ImportError as e:\n    print(e)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=repo_env(), timeout=120, check=False)
+    assert "pip install 'anynn[sklearn]'" in result.stdout, result.stderr

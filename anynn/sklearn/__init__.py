@@ -8,6 +8,13 @@ anynn[sklearn]``); ``import anynn`` alone never imports it.
 
 from __future__ import annotations
 
+try:  # validate_data and __sklearn_tags__ arrived in scikit-learn 1.6
+    from sklearn.utils.validation import validate_data as _validate_data  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "anynn.sklearn needs scikit-learn >= 1.6: pip install 'anynn[sklearn]'"
+    ) from error
+
 from ._checks import EXPECTED_FAILED_CHECKS, expected_failed_checks
 from ._classifier import MLPClassifier
 from ._convert import from_sklearn
