@@ -57,27 +57,29 @@ def recipe(library, classification: bool, epochs: int, seed: int, backend: str):
 
 
 def run(name, loader, classification, epochs, seeds, backend):
+    """Mean and std of the test score and mean fit time per library; the two libraries
+    alternate run by run, so a change in machine load hits both alike."""
     X, y = loader(return_X_y=True)
-    results = {}
-    for library in (anynn.sklearn, neural_network):
-        with warnings.catch_warnings():  # untimed warm-up: first-call compilation, caches
-            warnings.simplefilter("ignore", ConvergenceWarning)
+    libraries = (anynn.sklearn, neural_network)
+    scores = {lib.__name__: [] for lib in libraries}
+    times = {lib.__name__: [] for lib in libraries}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for library in libraries:  # untimed warm-up: first-call compilation, caches
             recipe(library, classification, 1, 0, backend).fit(X[::3], y[::3])
-        scores, times = [], []
         for seed in seeds:
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=0.25, random_state=seed,
                 stratify=y if classification else None,
             )
-            model = recipe(library, classification, epochs, seed, backend)
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
+            for library in libraries:
+                model = recipe(library, classification, epochs, seed, backend)
+                start = time.perf_counter()
                 model.fit(X_train, y_train)
-            times.append(time.perf_counter() - start)
-            scores.append(model.score(X_test, y_test))
-        results[library.__name__] = (np.mean(scores), np.std(scores), np.mean(times))
-    return results
+                times[library.__name__].append(time.perf_counter() - start)
+                scores[library.__name__].append(model.score(X_test, y_test))
+    return {key: (np.mean(scores[key]), np.std(scores[key]), np.mean(times[key]))
+            for key in scores}
 
 
 def main() -> None:
