@@ -95,31 +95,33 @@ class SampleMeanLoss(Loss):
         return count / self.batch_total
 
     def _penalty(self) -> Array | float:
-        if not self.alpha:
-            return 0.0
         xp = self.xp
         squares = sum(xp.sum(p.value * p.value) for p in self.weights)
         return (0.5 * self.alpha) * squares / self.batch_total
 
+    def _objective_value(self, mean: Array, a: Array, weights: Array | None) -> Array:
+        """``mean`` (``base``'s value) rescaled, plus the penalty; no work for a factor 1."""
+        factor = self._rescale(a, weights) * self.value_factor
+        value = mean if isinstance(factor, float) and factor == 1.0 else mean * factor
+        return value + self._penalty() if self.alpha else value
+
+    def _rescaled(self, gradient: Array, a: Array, weights: Array | None) -> Array:
+        factor = self._rescale(a, weights) * self.gradient_factor
+        return gradient if isinstance(factor, float) and factor == 1.0 else gradient * factor
+
     def value(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        scale = self._rescale(a, weights)
-        mean = self.base.value(a, y, xp, weights) * (scale * self.value_factor)
-        return mean + self._penalty()
+        return self._objective_value(self.base.value(a, y, xp, weights), a, weights)
 
     def gradient(self, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
-        scale = self._rescale(a, weights)
-        return self.base.gradient(a, y, xp, weights) * (scale * self.gradient_factor)
+        return self._rescaled(self.base.gradient(a, y, xp, weights), a, weights)
 
     def fused_value(
         self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None
     ) -> Array:
-        scale = self._rescale(a, weights)
-        mean = self.base.fused_value(z, a, y, xp, weights) * (scale * self.value_factor)
-        return mean + self._penalty()
+        return self._objective_value(self.base.fused_value(z, a, y, xp, weights), a, weights)
 
     def fused_delta(self, a: Array, y: Array, weights: Array | None = None) -> Array:
-        scale = self._rescale(a, weights)
-        return self.base.fused_delta(a, y, weights) * (scale * self.gradient_factor)
+        return self._rescaled(self.base.fused_delta(a, y, weights), a, weights)
 
 
 def exp_activation() -> Activation:
