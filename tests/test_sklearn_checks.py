@@ -31,7 +31,7 @@ ESTIMATORS = [
 ]
 
 
-# xfail_strict arrived in scikit-learn 1.8; 1.6 and 1.7 only mark the expected failures
+# xfail_strict: scikit-learn 1.9 has it, 1.6 does not (there the failures are only marked)
 STRICT = ({"xfail_strict": True}
           if "xfail_strict" in inspect.signature(parametrize_with_checks).parameters else {})
 
