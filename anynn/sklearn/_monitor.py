@@ -106,13 +106,9 @@ class SklearnMonitor(Callback):
             est._no_improvement_count = 0
         if score > est.best_validation_score_:
             est.best_validation_score_ = score
-            xp = self.network.backend.xp
-            self.best_parameters = [
-                xp.asarray(p.value, copy=True) for p in self.network.parameters()
-            ]
+            self.best_parameters = self.network.snapshot()
 
     def restore_best(self) -> None:
         """Put back the weights of the best validation score (``early_stopping``)."""
         if self.best_parameters is not None:
-            for p, value in zip(self.network.parameters(), self.best_parameters, strict=True):
-                p.value = value
+            self.network.restore(self.best_parameters)
