@@ -22,7 +22,7 @@ from sklearn.datasets import (  # noqa: E402
     make_multilabel_classification,
     make_regression,  # noqa: E402
 )
-from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -159,7 +159,7 @@ def test_warm_start_continues_from_the_fitted_weights(iris):
 
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({"solver": "lbfgs"}, "lbfgs"), ({"solver": "newton"}, "solver"),
+    [({"solver": "newton"}, "solver"),
      ({"init": "glorot"}, "init"), ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
      ({"batch_size": 0}, "batch_size"), ({"activation": "nope"}, "activation"),
      ({"learning_rate": "fast"}, "learning_rate"), ({"dtype": "float16"}, "dtype"),
@@ -277,8 +277,6 @@ def test_from_sklearn_predicts_what_sklearn_predicts(iris, hidden, tmp_path):
     lbfgs = neural_network.MLPClassifier((5,), solver="lbfgs", max_iter=20).fit(X, y)
     converted = anynn.sklearn.from_sklearn(lbfgs, backend="array_api_strict")
     np.testing.assert_allclose(converted.predict_proba(X), lbfgs.predict_proba(X), atol=1e-12)
-    with pytest.raises(ValueError, match="lbfgs"):  # it predicts; refitting needs a solver
-        converted.fit(X, y)
     with pytest.raises(TypeError, match="MLPClassifier or MLPRegressor"):
         anynn.sklearn.from_sklearn(StandardScaler())
     with pytest.raises(NotFittedError):
@@ -337,3 +335,30 @@ def test_missing_sklearn_names_what_to_install():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=repo_env(), timeout=120, check=False)
     assert "pip install 'anynn[sklearn]'" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lbfgs_reaches_sklearns_optimum_on_a_convex_problem(iris, weighted):
+    """No hidden layer and L2: one minimum, which both L-BFGS implementations find."""
+    X, y = iris
+    weights = np.random.default_rng(0).integers(1, 4, len(y)).astype(float) if weighted else None
+    params = {"hidden_layer_sizes": (), "solver": "lbfgs", "alpha": 1.0, "tol": 1e-10,
+              "max_iter": 1000, "random_state": 0}
+    theirs = neural_network.MLPClassifier(**params).fit(X, y, sample_weight=weights)
+    ours = MLPClassifier(**params).fit(X, y, sample_weight=weights)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], atol=5e-3)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+
+
+def test_lbfgs_rules(iris):
+    X, y = iris
+    reg = MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0)
+    assert reg.fit(X[:, :3], X[:, 3]).score(X[:, :3], X[:, 3]) > 0.9
+    assert reg.n_iter_ <= 300 and reg.loss_ > 0
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")  # as in scikit-learn
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+    with pytest.raises(ValueError, match="dropout needs a stochastic solver"):
+        MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        MLPClassifier(solver="lbfgs", max_iter=2).fit(X, y)

@@ -1,8 +1,9 @@
 """scikit-learn's own estimator checks on anynn's MLPClassifier and MLPRegressor.
 
-The defaults pass every check; the second pair of configurations (fixed mini-batches,
-float32, dropout) fails exactly the checks listed by ``expected_failed_checks``
-(``xfail_strict``: an unexpected pass fails the test, so the list stays true).
+The defaults and ``solver="lbfgs"`` pass every check; the last pair of configurations
+(fixed mini-batches, float32, dropout) fails exactly the checks listed by
+``expected_failed_checks`` (``xfail_strict``: an unexpected pass fails the test, so the
+list stays true).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ SMALL = {"hidden_layer_sizes": (16,), "max_iter": 100, "learning_rate_init": 1e-
 ESTIMATORS = [
     MLPClassifier(**SMALL),
     MLPRegressor(**SMALL),
+    MLPClassifier(**SMALL, solver="lbfgs"),
+    MLPRegressor(**SMALL, solver="lbfgs"),
     MLPClassifier(**SMALL, batch_size=8, dtype="float32", dropout=0.1),
     MLPRegressor(**SMALL, batch_size=8, dtype="float32"),
 ]

@@ -22,6 +22,7 @@ from .. import losses
 from ..backend import to_numpy
 from ..errors import AnynnValueError
 from ..network import Network
+from ._lbfgs import fit_lbfgs
 from ._monitor import SklearnMonitor
 from ._objective import (
     PoissonDeviance,
@@ -71,6 +72,11 @@ def output_activation(name: str) -> Any:
     if name == "exp":
         return exp_activation()
     return "sigmoid" if name == "logistic" else name
+
+
+def has_stochastic_solver(estimator: Any) -> bool:
+    """Whether ``partial_fit`` exists: every solver but ``"lbfgs"`` (as in scikit-learn)."""
+    return bool(estimator.solver != "lbfgs")
 
 
 def _dense(X: Any) -> np.ndarray:
@@ -182,6 +188,11 @@ class BaseMLP(BaseEstimator):
         hp = check_hyperparameters(self)
         if incremental and self.early_stopping:
             raise AnynnValueError("partial_fit does not support early_stopping=True")
+        if hp.solver == "lbfgs" and hp.dropout:
+            raise AnynnValueError(
+                "dropout needs a stochastic solver ('adam', 'sgd', 'adamw', 'rmsprop'); "
+                "solver='lbfgs' trains on the whole data set at once"
+            )
         first = "network_" not in vars(self) or not (self.warm_start or incremental)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -198,6 +209,20 @@ class BaseMLP(BaseEstimator):
             )
         net = self.network_
         X = X.astype(net.dtype, copy=False)
+        if hp.solver == "lbfgs":
+            result = fit_lbfgs(net, self._objective(hp, net), X, targets, weights,
+                               max_iter=hp.max_iter, max_fun=self.max_fun, tol=hp.tol)
+            self.n_iter_, self.loss_ = result.n_iter, result.fun
+            self.t_ += X.shape[0]
+            if not result.converged:
+                warnings.warn(
+                    f"lbfgs failed to converge after {result.n_iter} iteration(s) and "
+                    f"{result.n_fun} loss evaluation(s); increase max_iter (or max_fun) or "
+                    "scale the data.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+            return self
         validation = None
         if self.early_stopping:
             X, targets, weights, validation = self._split(X, y, targets, weights)

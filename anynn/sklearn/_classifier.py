@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ..errors import AnynnValueError
-from ._base import BaseMLP
+from ._base import BaseMLP, has_stochastic_solver
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -55,6 +56,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self._fit(X, y, sample_weight, incremental=False)
         return self
 
+    @available_if(has_stochastic_solver)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> MLPClassifier:

@@ -99,6 +99,13 @@ class SampleMeanLoss(Loss):
         squares = sum(xp.sum(p.value * p.value) for p in self.weights)
         return (0.5 * self.alpha) * squares / self.batch_total
 
+    def add_penalty_gradient(self) -> None:
+        """Add the L2 gradient ``alpha * W / sum(w)`` of the last batch to each weight."""
+        if self.alpha:
+            scale = self.alpha / self.batch_total
+            for p in self.weights:
+                p.grad = p.grad + scale * p.value
+
     def _objective_value(self, mean: Array, a: Array, weights: Array | None) -> Array:
         """``mean`` (``base``'s value) rescaled, plus the penalty; no work for a factor 1."""
         factor = self._rescale(a, weights) * self.value_factor
@@ -186,11 +193,8 @@ class _Penalized:
     objective: SampleMeanLoss | None = None
 
     def step(self, params: list[Parameter]) -> None:
-        objective = self.objective
-        if objective is not None and objective.alpha:
-            scale = objective.alpha / objective.batch_total
-            for p in objective.weights:
-                p.grad = p.grad + scale * p.value
+        if self.objective is not None:
+            self.objective.add_penalty_gradient()
         super().step(params)  # type: ignore[misc]
 
     def change_learning_rate(self, lr: float) -> None:

@@ -15,7 +15,7 @@ from .. import activations
 from .._checks import check_float, check_int
 from ..errors import AnynnTypeError, AnynnValueError
 
-SOLVERS = ("adam", "sgd", "adamw", "rmsprop")
+SOLVERS = ("adam", "sgd", "adamw", "rmsprop", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 DTYPES = ("float32", "float64")
 
@@ -83,12 +83,6 @@ def check_hyperparameters(est: Any) -> Hyperparameters:
     AnynnValueError, AnynnTypeError
         For the first bad parameter.
     """
-    if est.solver == "lbfgs":
-        raise AnynnValueError(
-            "solver='lbfgs' is not supported by anynn's estimators (full-batch quasi-Newton "
-            "does not map onto the mini-batch training loop); use 'adam', 'sgd', 'adamw' or "
-            "'rmsprop'"
-        )
     solver = _choice(est.solver, "solver", SOLVERS)
     _choice(est.learning_rate, "learning_rate", LEARNING_RATES)
     if est.init is not None:

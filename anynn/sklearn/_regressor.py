@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
 
 from ..errors import AnynnValueError
-from ._base import BaseMLP
+from ._base import BaseMLP, has_stochastic_solver
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -78,6 +79,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self._fit(X, y, sample_weight, incremental=False)
         return self
 
+    @available_if(has_stochastic_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch on ``(X, y)``; return ``self``."""
         self._check_loss()
