@@ -19,8 +19,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier: a drop-in for scikit-learn's, on any anynn backend.
 
     The parameters of :class:`sklearn.neural_network.MLPClassifier` keep their meaning
-    (``solver`` adds ``"adamw"`` and ``"rmsprop"``; ``"lbfgs"`` is refused; ``max_fun``
-    is accepted and unused, as scikit-learn ignores it for the stochastic solvers), plus:
+    (``solver`` adds ``"adamw"`` and ``"rmsprop"``; ``"lbfgs"`` is anynn's own L-BFGS,
+    see :mod:`anynn.sklearn._lbfgs`), plus:
 
     Parameters
     ----------

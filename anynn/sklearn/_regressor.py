@@ -18,7 +18,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     The parameters of :class:`sklearn.neural_network.MLPRegressor` keep their meaning
     (``loss="squared_error"``, or ``"poisson"`` with an ``exp`` output; ``solver`` adds
-    ``"adamw"`` and ``"rmsprop"``; ``"lbfgs"`` is refused), plus ``backend``, ``dtype``,
+    ``"adamw"`` and ``"rmsprop"``; ``"lbfgs"`` is anynn's own L-BFGS), plus ``backend``, ``dtype``,
     ``dropout`` and ``init`` as in :class:`anynn.sklearn.MLPClassifier`. The fitted
     attributes are scikit-learn's plus ``network_``, the trained :class:`anynn.Network`.
     Single and multi-output targets.
