@@ -160,7 +160,7 @@ def test_warm_start_continues_from_the_fitted_weights(iris):
 @pytest.mark.parametrize(
     ("params", "match"),
     [({"solver": "newton"}, "solver"),
-     ({"init": "glorot"}, "init"), ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
+     ({"init": "nope"}, "init"), ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
      ({"batch_size": 0}, "batch_size"), ({"activation": "nope"}, "activation"),
      ({"learning_rate": "fast"}, "learning_rate"), ({"dtype": "float16"}, "dtype"),
      ({"alpha": -1.0}, "alpha"), ({"validation_fraction": 1.0}, "validation_fraction")],
@@ -362,3 +362,27 @@ def test_lbfgs_rules(iris):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
         MLPClassifier(solver="lbfgs", max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_default_init_is_sklearns_scheme(iris, activation):
+    """Weights and biases uniform in ±sqrt(6 / (fan_in + fan_out)) (2 for logistic)."""
+    X, y = iris
+    clf = MLPClassifier((30, 20), activation=activation, solver="sgd", momentum=0.0,
+                        learning_rate_init=1e-300, max_iter=1, random_state=0).fit(X, y)
+    factor = 2.0 if activation == "logistic" else 6.0
+    for weight, bias in zip(clf.coefs_, clf.intercepts_, strict=True):
+        bound = np.sqrt(factor / sum(weight.shape))
+        for values in (weight, bias):
+            assert np.all(np.abs(values) <= bound) and np.max(np.abs(values)) > 0.8 * bound
+
+
+def test_init_passes_anynn_schemes_through(iris):
+    X, y = iris
+    params = {"solver": "sgd", "momentum": 0.0, "learning_rate_init": 1e-300, "max_iter": 1,
+              "random_state": 0}
+    he = MLPClassifier((50,), init="he", **params).fit(X, y)
+    assert np.max(np.abs(he.intercepts_[0])) < 1e-290  # anynn's schemes: zero biases
+    assert np.std(he.coefs_[0]) == pytest.approx(np.sqrt(2 / 4), rel=0.2)
+    zeros = MLPClassifier((5,), init={"weights": "zeros"}, **params).fit(X, y)
+    assert np.max(np.abs(zeros.coefs_[0])) < 1e-290

@@ -22,6 +22,7 @@ from .. import losses
 from ..backend import to_numpy
 from ..errors import AnynnValueError
 from ..network import Network
+from ._init import sklearn_layer_init
 from ._lbfgs import fit_lbfgs
 from ._monitor import SklearnMonitor
 from ._objective import (
@@ -261,12 +262,18 @@ class BaseMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         self._random_state = rng
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        hidden = [{"length": h, "bias": True, "fn": hp.activation, "dropout": hp.dropout}
-                  for h in hp.hidden]
-        out_fn = output_activation(out_activation)
+        widths = [n_features, *hp.hidden, width]
+        specs: list[dict[str, Any]] = [
+            {"length": h, "bias": True, "fn": hp.activation, "dropout": hp.dropout}
+            for h in hp.hidden
+        ]
+        specs.append({"length": width, "bias": True, "fn": output_activation(out_activation)})
+        if self.init is None:  # scikit-learn's scheme, per layer
+            for spec, fan_in, fan_out in zip(specs, widths[:-1], widths[1:], strict=True):
+                spec["init"] = sklearn_layer_init(fan_in, fan_out, self.activation)
         dtype = hp.dtype or ("float32" if input_dtype == np.float32 else "float64")
-        self.network_ = Network(n_features, [*hidden, (width, True, out_fn)],
-                                backend=self.backend, dtype=dtype, seed=seed)
+        self.network_ = Network(n_features, specs, init=self.init, backend=self.backend,
+                                dtype=dtype, seed=seed)
         self.n_outputs_ = width
         self.n_layers_ = len(hp.hidden) + 2
         self.out_activation_ = out_activation

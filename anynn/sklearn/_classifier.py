@@ -30,8 +30,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Computation type; None follows the input (float32 stays float32, else float64).
     dropout : float, default 0.0
         Dropout rate on every hidden layer's output while training.
-    init : None, default None
-        Weight initialisation: None is anynn's default scheme (the only one for now).
+    init : None, str or dict, default None
+        None: scikit-learn's initialisation (weights and biases uniform in
+        ``±sqrt(6 / (fan_in + fan_out))``, 2 instead of 6 for ``"logistic"``); else any
+        ``anynn.Network(init=...)`` choice (``"he"``, ``"glorot_uniform"``, a dict).
 
     Attributes
     ----------

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations
+from .. import activations, initializers
 from .._checks import check_float, check_int
 from ..errors import AnynnTypeError, AnynnValueError
 
@@ -86,10 +86,7 @@ def check_hyperparameters(est: Any) -> Hyperparameters:
     solver = _choice(est.solver, "solver", SOLVERS)
     _choice(est.learning_rate, "learning_rate", LEARNING_RATES)
     if est.init is not None:
-        raise AnynnValueError(
-            f"init={est.init!r} is not available yet: anynn.Network has no per-network "
-            "initialisation choice; use init=None (anynn's default scheme)"
-        )
+        initializers.layer_init(est.init, "init")
     batch_size = est.batch_size
     if not (isinstance(batch_size, str) and batch_size == "auto"):
         batch_size = check_int(batch_size, "batch_size (an int or 'auto')", low=1)
