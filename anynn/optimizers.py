@@ -138,13 +138,18 @@ class Adam(Optimizer):
                     p.value *= k["decay"]
                 else:
                     g = g + wd * p.value
+            # the same operations as the fused kernel; temporaries reused in place
             m *= b1
             m += k["one_minus_b1"] * g
+            square = g * g
+            square *= k["one_minus_b2"]
             v *= b2
-            v += k["one_minus_b2"] * (g * g)
-            denominator = sqrt(v)
-            denominator += k["eps_scaled"]  # in place: one temporary fewer
-            p.value -= step_size * (m / denominator)
+            v += square
+            step = sqrt(v)
+            step += k["eps_scaled"]
+            step = m / step
+            step *= step_size
+            p.value -= step
 
 
 class AdamW(Adam):
@@ -206,9 +211,13 @@ class RMSprop(Optimizer):
         buffers = self._state.get("momentum_buffer", [None] * len(params))
         for p, s, buf in zip(params, self._state["square_avg"], buffers, strict=True):
             g = p.grad if not wd else p.grad + wd * p.value
+            square = g * g
+            square *= 1.0 - rho
             s *= rho
-            s += (1.0 - rho) * (g * g)
-            scaled = g / (sqrt(s) + eps)
+            s += square
+            scaled = sqrt(s)
+            scaled += eps
+            scaled = g / scaled
             if mu:
                 buf *= mu
                 buf += scaled
