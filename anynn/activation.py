@@ -9,6 +9,7 @@ public entry points are :mod:`anynn.activations`.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import sympy
 
 from .backend import namespace_of, overflow_allowed
-from .errors import ActivationError
+from .errors import ActivationError, ActivationWarning
 from .symbolic import CompiledExpression, Form, compile_form, stable_form
 from .symbolic.form import X
 
@@ -99,6 +100,8 @@ class Activation:
             raise ActivationError(f"{self.name} is an (f, df) pair; it has no expression")
         if self._form is None:
             self._form = stable_form(self.expr, self.symbol, self._output_hints)
+            if self._form.warning:
+                warnings.warn(self._form.warning, ActivationWarning, stacklevel=3)
         return self._form
 
     def __repr__(self) -> str:

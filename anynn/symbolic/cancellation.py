@@ -1,0 +1,104 @@
+"""Local rewrites that remove cancellation: ``expm1``, ``log1p``, conjugates, ``sech**2``.
+
+Each rule rewrites one ``Add`` (or ``log``) node into an equal expression that loses no
+digits where the original subtracts nearly equal numbers; rules apply bottom-up over the
+whole tree, so they work inside any composite:
+
+- ``m*exp(u) - m`` -> ``m*expm1(u)`` (``1 - exp(-exp(x))``, CELU's ``a*(exp(x/a) - 1)``,
+  whose float32 rounding to 0 near 0 would move the kink);
+- ``log(1 + v)`` -> ``log1p(v)``;
+- ``a + s`` with ``s`` holding a square root and ``a**2 - s**2`` free of it (and small)
+  -> ``a + s`` where ``a`` and ``s`` have the same sign, else ``(a**2 - s**2) / (a - s)``
+  (``x + sqrt(x**2 + c)`` for ``x -> -oo``);
+- ``1 - tanh(u)**2`` -> ``1 / cosh(u)**2`` (derivatives of ``tanh``: relative accuracy
+  where ``tanh(u)`` rounds to 1).
+
+They are candidates like any other form: :mod:`.stability` keeps them only when the
+probe says they are accurate.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.cfunctions import expm1, log1p
+
+from .budget import small_enough
+
+RELATIVE_MATCH = 1e-15
+"""Two constants cancel when they agree to this relative difference."""
+
+
+def _numbers_cancel(a: sympy.Expr, b: sympy.Expr) -> bool:
+    value_a, value_b = float(a), float(b)
+    return abs(value_a + value_b) <= RELATIVE_MATCH * max(abs(value_a), abs(value_b))
+
+
+def _expm1_rule(node: sympy.Add) -> sympy.Expr:
+    constant, rest = node.as_coeff_Add()
+    if constant == 0:
+        return node
+    terms = list(sympy.Add.make_args(rest))
+    for index, term in enumerate(terms):
+        coefficient, factor = term.as_coeff_Mul()
+        if isinstance(factor, sympy.exp) and _numbers_cancel(coefficient, constant):
+            others = terms[:index] + terms[index + 1 :]
+            return sympy.Add(*others, coefficient * expm1(factor.args[0]))
+    return node
+
+
+def _log1p_rule(node: sympy.log) -> sympy.Expr:
+    argument = node.args[0]
+    if isinstance(argument, sympy.Add):
+        constant, rest = argument.as_coeff_Add()
+        if constant == 1:
+            return log1p(rest)
+    return node
+
+
+def _has_root(term: sympy.Expr) -> bool:
+    return any(
+        isinstance(p, sympy.Pow) and p.exp in (sympy.Rational(1, 2), sympy.Rational(-1, 2))
+        for p in sympy.preorder_traversal(term)
+    )
+
+
+def _conjugate_rule(node: sympy.Add) -> sympy.Expr:
+    terms = sympy.Add.make_args(node)
+    rooted = [t for t in terms if _has_root(t)]
+    if len(rooted) != 1 or len(terms) < 2 or not small_enough(node, 40):
+        return node
+    s = rooted[0]
+    a = sympy.Add(*(t for t in terms if t is not s))
+    difference = sympy.cancel(sympy.expand(a**2 - s**2))
+    if _has_root(difference) or not small_enough(difference, 25):
+        return node
+    return sympy.Piecewise((a + s, a * s >= 0), (difference / (a - s), True))
+
+
+def _sech_rule(node: sympy.Add) -> sympy.Expr:
+    constant, rest = node.as_coeff_Add()
+    terms = list(sympy.Add.make_args(rest))
+    for index, term in enumerate(terms):
+        coefficient, factor = term.as_coeff_Mul()
+        if (
+            constant != 0
+            and isinstance(factor, sympy.Pow)
+            and factor.exp == 2
+            and isinstance(factor.base, sympy.tanh)
+            and _numbers_cancel(coefficient, constant)
+        ):
+            others = terms[:index] + terms[index + 1 :]
+            return sympy.Add(*others, constant / sympy.cosh(factor.base.args[0]) ** 2)
+    return node
+
+
+def remove_cancellation(expr: sympy.Expr) -> sympy.Expr:
+    """Apply the ``expm1``, ``log1p`` and conjugate rules everywhere in ``expr``."""
+    expr = expr.replace(lambda n: isinstance(n, sympy.Add), _expm1_rule)
+    expr = expr.replace(lambda n: isinstance(n, sympy.log), _log1p_rule)
+    return expr.replace(lambda n: isinstance(n, sympy.Add), _conjugate_rule)
+
+
+def sech_squared(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite ``c - c*tanh(u)**2`` as ``c / cosh(u)**2`` everywhere in ``expr``."""
+    return expr.replace(lambda n: isinstance(n, sympy.Add), _sech_rule)
