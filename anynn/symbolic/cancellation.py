@@ -10,8 +10,8 @@ whole tree, so they work inside any composite:
 - ``a + s`` with ``s`` holding a square root and ``a**2 - s**2`` free of it (and small)
   -> ``a + s`` where ``a`` and ``s`` have the same sign, else ``(a**2 - s**2) / (a - s)``
   (``x + sqrt(x**2 + c)`` for ``x -> -oo``);
-- ``1 - tanh(u)**2`` -> ``1 / cosh(u)**2`` (derivatives of ``tanh``: relative accuracy
-  where ``tanh(u)`` rounds to 1).
+- ``tanh(u)' = u' / cosh(u)**2`` instead of ``u' (1 - tanh(u)**2)`` (relative accuracy
+  where ``tanh(u)`` rounds to 1, and no cancellation across the terms of a sum).
 
 They are candidates like any other form: :mod:`.stability` keeps them only when the
 probe says they are accurate.
@@ -23,6 +23,7 @@ import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
 from .budget import small_enough
+from .form import differentiate
 
 RELATIVE_MATCH = 1e-15
 """Two constants cancel when they agree to this relative difference."""
@@ -75,21 +76,11 @@ def _conjugate_rule(node: sympy.Add) -> sympy.Expr:
     return sympy.Piecewise((a + s, a * s >= 0), (difference / (a - s), True))
 
 
-def _sech_rule(node: sympy.Add) -> sympy.Expr:
-    constant, rest = node.as_coeff_Add()
-    terms = list(sympy.Add.make_args(rest))
-    for index, term in enumerate(terms):
-        coefficient, factor = term.as_coeff_Mul()
-        if (
-            constant != 0
-            and isinstance(factor, sympy.Pow)
-            and factor.exp == 2
-            and isinstance(factor.base, sympy.tanh)
-            and _numbers_cancel(coefficient, constant)
-        ):
-            others = terms[:index] + terms[index + 1 :]
-            return sympy.Add(*others, constant / sympy.cosh(factor.base.args[0]) ** 2)
-    return node
+class _SechTanh(sympy.tanh):
+    """``tanh`` whose derivative is ``1/cosh(u)**2`` (SymPy's is ``1 - tanh(u)**2``)."""
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return 1 / sympy.cosh(self.args[0]) ** 2
 
 
 def remove_cancellation(expr: sympy.Expr) -> sympy.Expr:
@@ -99,6 +90,13 @@ def remove_cancellation(expr: sympy.Expr) -> sympy.Expr:
     return expr.replace(lambda n: isinstance(n, sympy.Add), _conjugate_rule)
 
 
-def sech_squared(expr: sympy.Expr) -> sympy.Expr:
-    """Rewrite ``c - c*tanh(u)**2`` as ``c / cosh(u)**2`` everywhere in ``expr``."""
-    return expr.replace(lambda n: isinstance(n, sympy.Add), _sech_rule)
+def sech_derivative(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """``f'`` with every ``tanh(u)`` differentiated as ``u' / cosh(u)**2``.
+
+    SymPy's ``u' (1 - tanh(u)**2)`` is distributed and summed over the terms, and the
+    constants of a sum of ``tanh`` then cancel to an absolute error of ``eps`` times
+    their total where the true value is tiny.
+    """
+    marked = expr.replace(sympy.tanh, _SechTanh)
+    derivative = differentiate(marked, symbol)
+    return derivative.replace(lambda n: isinstance(n, _SechTanh), lambda n: sympy.tanh(*n.args))

@@ -6,8 +6,8 @@ order, probing each compiled candidate in float32 and float64 at
 :data:`~.reference.PROBE_POINTS` (:mod:`.probe`); ``f`` and ``f'`` are chosen
 separately, each the first candidate that passes:
 
-1. the expression as written, and its derivative with ``1 - tanh(u)**2`` as
-   ``1/cosh(u)**2`` (:mod:`.cancellation`);
+1. the expression as written, and its derivative with ``tanh(u)'`` as
+   ``u'/cosh(u)**2`` (:mod:`.cancellation`);
 2. the ``t = exp(-r|x|)`` rewrite, for exponentials at any rate (:mod:`.exp_rewrite`);
 3. the cancellation rewrites: ``expm1``, ``log1p``, conjugates of square roots
    (:mod:`.cancellation`), and the ``t`` rewrite of that;
@@ -35,7 +35,7 @@ import sympy
 
 from ..errors import ActivationError
 from .budget import VERIFY_SECONDS, Budget
-from .cancellation import remove_cancellation, sech_squared
+from .cancellation import remove_cancellation, sech_derivative
 from .exp_rewrite import T, rewrite_exponentials
 from .form import Form, canonical_steps, check_supported, complete_piecewise, differentiate
 from .output_derivative import GENERIC_OUTPUT_DERIVATIVES, Y, find_output_derivative
@@ -75,9 +75,8 @@ def _candidates(expr: sympy.Expr, derivative: sympy.Expr, symbol: sympy.Symbol,
                 budget: Budget) -> Iterator[Candidate]:
     """The candidate forms, cheapest and closest to the expression first (lazily)."""
     yield Candidate("direct", expr, derivative)
-    sech = sech_squared(derivative)
-    if sech != derivative:
-        yield Candidate("sech", expr, sech)
+    if expr.has(sympy.tanh):
+        yield Candidate("sech", expr, sech_derivative(expr, symbol))
     budget.check("the exp(-r|x|) rewrite")
     rewritten = rewrite_exponentials(expr, symbol)
     if rewritten is not None:
@@ -85,7 +84,7 @@ def _candidates(expr: sympy.Expr, derivative: sympy.Expr, symbol: sympy.Symbol,
     budget.check("the cancellation rewrites")
     ruled = remove_cancellation(expr)
     if ruled != expr:
-        yield Candidate("cancellation", ruled, sech_squared(differentiate(ruled, symbol)))
+        yield Candidate("cancellation", ruled, sech_derivative(ruled, symbol))
         budget.check("the exp(-r|x|) rewrite")
         both = rewrite_exponentials(ruled, symbol)
         if both is not None:
