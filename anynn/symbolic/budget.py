@@ -34,14 +34,14 @@ class Budget:
     ----------
     expr : sympy.Expr
         The expression being verified (named in the error).
-    seconds : float
-        Time allowed from now.
+    seconds : float, optional
+        CPU time allowed from now (default :data:`VERIFY_SECONDS`, read at each call).
     """
 
-    def __init__(self, expr: sympy.Expr, seconds: float = VERIFY_SECONDS) -> None:
+    def __init__(self, expr: sympy.Expr, seconds: float | None = None) -> None:
         self.expr = expr
-        self.seconds = seconds
-        self.deadline = time.thread_time() + seconds
+        self.seconds = VERIFY_SECONDS if seconds is None else seconds
+        self.deadline = time.thread_time() + self.seconds
 
     def left(self) -> float:
         """Seconds left (negative once past the deadline)."""
