@@ -67,17 +67,17 @@ def common_rate(rates: set[float]) -> tuple[float, dict[float, int]] | None:
     return smallest / lcm, multiples
 
 
-def _simplify_branch(branch: sympy.Expr, log_t: sympy.Expr) -> sympy.Expr:
+def _simplify_branch(branch: sympy.Expr, t: sympy.Symbol, log_t: sympy.Expr) -> sympy.Expr:
     """Cancel a branch written in ``t``; split logs so ``log(t)`` becomes linear in x."""
 
     def cancel_log(arg: sympy.Expr) -> sympy.Expr:
         return sympy.log(sympy.factor(sympy.cancel(arg)) if small_enough(arg) else arg)
 
     branch = branch.replace(sympy.log, cancel_log)
-    branch = sympy.expand_log(branch, force=True).subs(sympy.log(T), log_t)
+    branch = sympy.expand_log(branch, force=True).subs(sympy.log(t), log_t)
 
     def as_log1p(arg: sympy.Expr) -> sympy.Expr:
-        return log1p(arg - 1) if arg.subs(T, 0) == 1 else sympy.log(arg)
+        return log1p(arg - 1) if arg.subs(t, 0) == 1 else sympy.log(arg)
 
     branch = branch.replace(sympy.log, as_log1p)
     if branch.atoms(log1p, sympy.log, sympy.erf, sympy.erfc) or not small_enough(branch):
@@ -85,8 +85,14 @@ def _simplify_branch(branch: sympy.Expr, log_t: sympy.Expr) -> sympy.Expr:
     return sympy.factor(sympy.cancel(branch))
 
 
-def rewrite_exponentials(expr: sympy.Expr, symbol: sympy.Symbol) -> Form | None:
-    """The two-branch ``t`` form of ``expr``, or None if it has no usable ``exp(k x)``."""
+def rewrite_exponentials(
+    expr: sympy.Expr, symbol: sympy.Symbol, t: sympy.Symbol = T
+) -> Form | None:
+    """The two-branch ``t`` form of ``expr``, or None if it has no usable ``exp(k x)``.
+
+    ``t`` names the rewrite variable (distinct symbols let the terms of a sum each have
+    their own rate).
+    """
     rewritten = _exp_linear(expr, symbol)
     parts = {e: linear_parts(e.args[0], symbol) for e in rewritten.atoms(sympy.exp)}
     linear = {e: p for e, p in parts.items() if p is not None and p[0] != 0}
@@ -100,11 +106,11 @@ def rewrite_exponentials(expr: sympy.Expr, symbol: sympy.Symbol) -> Form | None:
     branches = []
     for sign in (1, -1):
         replacements = {
-            e: sympy.exp(c) * T ** (-sign * int(math.copysign(multiples[abs(float(k))], k)))
+            e: sympy.exp(c) * t ** (-sign * int(math.copysign(multiples[abs(float(k))], k)))
             for e, (k, c) in linear.items()
         }
-        value = _simplify_branch(rewritten.xreplace(replacements), -sign * rate * symbol)
-        derivative = differentiate(value, symbol) + sympy.diff(value, T) * (-sign * rate * T)
+        value = _simplify_branch(rewritten.xreplace(replacements), t, -sign * rate * symbol)
+        derivative = differentiate(value, symbol) + sympy.diff(value, t) * (-sign * rate * t)
         branches.append((value, derivative))
     (f_pos, df_pos), (f_neg, df_neg) = branches
     condition = symbol >= 0
@@ -112,5 +118,5 @@ def rewrite_exponentials(expr: sympy.Expr, symbol: sympy.Symbol) -> Form | None:
         symbol=symbol,
         f=sympy.Piecewise((f_pos, condition), (f_neg, True)),
         df=sympy.Piecewise((df_pos, condition), (df_neg, True)),
-        bindings=((T, sympy.exp(-rate * sympy.Abs(symbol))),),
+        bindings=((t, sympy.exp(-rate * sympy.Abs(symbol))),),
     )

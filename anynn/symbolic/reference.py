@@ -58,13 +58,44 @@ about 300 points over [-1e4, 1e4], dense near 0 and around the float32/float64 o
 thresholds of ``exp`` (±88.7, ±709)."""
 
 
+def _memo(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` remembering its value for the last input object (one probe point)."""
+    last: list[Any] = [None, None]
+
+    def remembered(v: Any) -> Any:
+        if last[0] is not v:
+            last[1] = function(v)
+            last[0] = v
+        return last[1]
+
+    return remembered
+
+
 def mp_function(
-    expr: sympy.Basic, symbol: sympy.Symbol, ev: Evaluation
+    expr: sympy.Basic,
+    symbol: sympy.Symbol,
+    ev: Evaluation,
+    built: dict[sympy.Basic, Callable[[Any], Any]] | None = None,
 ) -> Callable[[Any], Any]:
     """Turn a (supported) SymPy expression into an mpmath function of one argument.
 
-    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``).
+    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``). Equal
+    subtrees share one function that computes once per point (``built``), so a
+    derivative's repeated factors (product and chain rules) cost once, not per copy.
     """
+    built = {} if built is None else built
+    known = built.get(expr)
+    if known is None:
+        known = built[expr] = _memo(_node_function(expr, symbol, ev, built))
+    return known
+
+
+def _node_function(
+    expr: sympy.Basic,
+    symbol: sympy.Symbol,
+    ev: Evaluation,
+    built: dict[sympy.Basic, Callable[[Any], Any]],
+) -> Callable[[Any], Any]:
     if isinstance(expr, sympy.Expr) and expr.is_number:
         value = ev.mp.mpf(str(sympy.N(expr, REFERENCE_DIGITS + 5)))
         return lambda v: value
@@ -75,7 +106,8 @@ def mp_function(
         return lambda v: flag
     if isinstance(expr, sympy.Piecewise):
         pairs = [
-            (mp_function(e, symbol, ev), mp_function(c, symbol, ev)) for e, c in expr.args
+            (mp_function(e, symbol, ev, built), mp_function(c, symbol, ev, built))
+            for e, c in expr.args
         ]
 
         def piecewise(v: Any) -> Any:
@@ -91,7 +123,7 @@ def mp_function(
     spec = spec_of(expr)
     if spec is None or spec.mp is None:
         raise unsupported(expr, expr)
-    parts = [mp_function(a, symbol, ev) for a in expr.args]
+    parts = [mp_function(a, symbol, ev, built) for a in expr.args]
     node = spec.mp
     return lambda v: node(ev, *(p(v) for p in parts))
 

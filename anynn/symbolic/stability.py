@@ -11,6 +11,8 @@ separately, each the first candidate that passes:
 2. the ``t = exp(-r|x|)`` rewrite, for exponentials at any rate (:mod:`.exp_rewrite`);
 3. the cancellation rewrites: ``expm1``, ``log1p``, conjugates of square roots
    (:mod:`.cancellation`), and the ``t`` rewrite of that;
+   for a sum, each term rewritten on its own (its own rate ``t_i``): a term that
+   overflows no longer spoils the others;
 4. each of those with affine tails where the true function is affine to float64
    precision (:mod:`.tails`), for overflow inside composites (``tanh(exp(x))``,
    ``exp(-exp(x))``) and sums where one term overflows.
@@ -89,6 +91,27 @@ def _candidates(expr: sympy.Expr, derivative: sympy.Expr, symbol: sympy.Symbol,
         both = rewrite_exponentials(ruled, symbol)
         if both is not None:
             yield Candidate("cancellation+rewritten", both.f, both.df, both.bindings)
+    coefficient, rest = expr.as_coeff_Mul()
+    if isinstance(rest, sympy.Add):
+        budget.check("the per-term rewrite")
+        yield _per_term(coefficient, rest, symbol)
+
+
+def _per_term(coefficient: sympy.Expr, expr: sympy.Add, symbol: sympy.Symbol) -> Candidate:
+    """``coefficient`` times each term of a sum rewritten on its own (its own ``t_i``)."""
+    fs, dfs, bindings = [], [], []
+    for index, term in enumerate(expr.args):
+        rewritten = rewrite_exponentials(term, symbol, sympy.Symbol(f"t{index}", positive=True))
+        if rewritten is None:
+            ruled = remove_cancellation(term)
+            fs.append(ruled)
+            dfs.append(sech_derivative(ruled, symbol))
+        else:
+            fs.append(rewritten.f)
+            dfs.append(rewritten.df)
+            bindings.extend(rewritten.bindings)
+    f, df = coefficient * sympy.Add(*fs), coefficient * sympy.Add(*dfs)
+    return Candidate("per-term", f, df, tuple(bindings))
 
 
 def _reference(expr: sympy.Expr, symbol: sympy.Symbol, budget: Budget) -> Reference:
