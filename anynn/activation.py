@@ -123,7 +123,7 @@ class Activation:
             return
         z = backend.asarray(np.linspace(-2.0, 2.0, 6).reshape(2, 3))
         where = f"on a (2, 3) {backend.dtype_name} array of {backend!r}"
-        shapes = {"f": [(2, 3)], "df": [(2, 3), (2, 3, 3)]}
+        shapes: dict[str, list[tuple[int, ...]]] = {"f": [(2, 3)], "df": [(2, 3), (2, 3, 3)]}
         for what, function in zip(("f", "df"), self.pair, strict=True):
             try:
                 with backend.overflow_allowed():

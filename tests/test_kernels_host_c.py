@@ -15,7 +15,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from activation_corpus import CORPUS
 
 from anynn import activations

@@ -19,6 +19,7 @@ namespace and for erf/erfc. Modules, bottom up:
 """
 
 from .c_codegen import C_TYPES, DIRECTIONS, KernelPrinter, kernel_params, kernel_source
+from .exp_rewrite import T
 from .form import (
     MAX_EXPANDED_POWER,
     Form,
@@ -30,10 +31,9 @@ from .form import (
     heaviside_includes_zero,
 )
 from .nodes import BY_NAME, BY_TYPE, NODES, SUPPORTED_NODES, NodeSpec, spec_of
-from .reference import PROBE_POINTS, reference_values
-from .exp_rewrite import T
 from .output_derivative import Y
 from .probe import probe_namespace
+from .reference import PROBE_POINTS, reference_values
 from .stability import stable_form
 from .xp_codegen import (
     ArrayApiPrinter,

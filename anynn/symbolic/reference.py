@@ -18,9 +18,9 @@ import numpy as np
 import sympy
 
 from ..errors import ActivationError
+from .budget import VERIFY_SECONDS, Budget
 from .form import unsupported
 from .nodes import spec_of
-from .budget import VERIFY_SECONDS, Budget
 from .saturation import MAX_ARGUMENT_MAG, Evaluation, UnverifiableError
 
 REFERENCE_DIGITS = 40

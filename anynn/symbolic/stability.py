@@ -99,7 +99,9 @@ def _candidates(expr: sympy.Expr, derivative: sympy.Expr, symbol: sympy.Symbol,
 
 def _per_term(coefficient: sympy.Expr, expr: sympy.Add, symbol: sympy.Symbol) -> Candidate:
     """``coefficient`` times each term of a sum rewritten on its own (its own ``t_i``)."""
-    fs, dfs, bindings = [], [], []
+    fs: list[sympy.Expr] = []
+    dfs: list[sympy.Expr] = []
+    bindings: list[tuple[sympy.Symbol, sympy.Expr]] = []
     for index, term in enumerate(expr.args):
         rewritten = rewrite_exponentials(term, symbol, sympy.Symbol(f"t{index}", positive=True))
         if rewritten is None:
