@@ -264,3 +264,18 @@ def test_model_file_keeps_member_parameters(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError):
         (tmp_path / "bad.anynn").write_bytes(b"nope")
         anynn.load(tmp_path / "bad.anynn")
+
+
+def test_a_step_that_never_returns_is_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watchdog interrupts work between the budget's own checks (a SymPy step)."""
+
+    def spin(expr: sympy.Expr) -> None:
+        while True:
+            pass
+
+    monkeypatch.setattr(budget, "VERIFY_SECONDS", 0.1)
+    monkeypatch.setattr(stability, "check_supported", spin)
+    start = time.thread_time()
+    with pytest.raises(ActivationError, match=r"took more than 0.1 s \(interrupted\)"):
+        stability.stable_form(x * sympy.tanh(x) + x / 17, x)
+    assert time.thread_time() - start < 0.1 + budget.HARD_LIMIT_GRACE + 1.0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
-from .budget import small_enough
+from .budget import simplifiable, small_enough
 from .form import differentiate
 
 RELATIVE_MATCH = 1e-15
@@ -67,6 +67,8 @@ def _conjugate_rule(node: sympy.Add) -> sympy.Expr:
     terms = sympy.Add.make_args(node)
     rooted = [t for t in terms if _has_root(t)]
     if len(rooted) != 1 or len(terms) < 2 or not small_enough(node, 40):
+        return node
+    if not simplifiable(node):
         return node
     s = rooted[0]
     a = sympy.Add(*(t for t in terms if t is not s))

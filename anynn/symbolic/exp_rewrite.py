@@ -7,7 +7,7 @@ exponentials) becomes ``exp(c) * t**(-n)`` on ``x >= 0`` and ``exp(c) * t**n`` o
 ``r = 1.702``). Each branch, a rational function of ``t`` in ``[0, 1]``, is cancelled so
 no intermediate overflows, and ``log(t)`` becomes ``-r|x|`` (``log((1+t)/t) -> log1p(t)
 + r x``). ``f'`` is differentiated per branch with ``dt/dx = -/+ r t``. SymPy steps run
-only on small expressions (:func:`~.budget.small_enough`).
+only on small expressions of low degree (:func:`~.budget.simplifiable`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fractions import Fraction
 import sympy
 from sympy.codegen.cfunctions import log1p
 
-from .budget import small_enough
+from .budget import simplifiable
 from .form import Form, differentiate
 
 T = sympy.Symbol("t", positive=True)
@@ -67,11 +67,16 @@ def common_rate(rates: set[float]) -> tuple[float, dict[float, int]] | None:
     return smallest / lcm, multiples
 
 
-def _simplify_branch(branch: sympy.Expr, t: sympy.Symbol, log_t: sympy.Expr) -> sympy.Expr:
-    """Cancel a branch written in ``t``; split logs so ``log(t)`` becomes linear in x."""
+def _simplify_branch(
+    branch: sympy.Expr, t: sympy.Symbol, log_t: sympy.Expr
+) -> sympy.Expr | None:
+    """Cancel a branch written in ``t``; split logs so ``log(t)`` becomes linear in x.
+
+    None where the branch has no logs and is too large to cancel within the budget.
+    """
 
     def cancel_log(arg: sympy.Expr) -> sympy.Expr:
-        return sympy.log(sympy.factor(sympy.cancel(arg)) if small_enough(arg) else arg)
+        return sympy.log(sympy.factor(sympy.cancel(arg)) if simplifiable(arg) else arg)
 
     branch = branch.replace(sympy.log, cancel_log)
     branch = sympy.expand_log(branch, force=True).subs(sympy.log(t), log_t)
@@ -80,8 +85,10 @@ def _simplify_branch(branch: sympy.Expr, t: sympy.Symbol, log_t: sympy.Expr) -> 
         return log1p(arg - 1) if arg.subs(t, 0) == 1 else sympy.log(arg)
 
     branch = branch.replace(sympy.log, as_log1p)
-    if branch.atoms(log1p, sympy.log, sympy.erf, sympy.erfc) or not small_enough(branch):
+    if branch.atoms(log1p, sympy.log, sympy.erf, sympy.erfc):
         return branch
+    if not simplifiable(branch):
+        return None  # uncancelled, it would overflow like the original: not worth a probe
     return sympy.factor(sympy.cancel(branch))
 
 
@@ -110,6 +117,8 @@ def rewrite_exponentials(
             for e, (k, c) in linear.items()
         }
         value = _simplify_branch(rewritten.xreplace(replacements), t, -sign * rate * symbol)
+        if value is None:
+            return None
         derivative = differentiate(value, symbol) + sympy.diff(value, t) * (-sign * rate * t)
         branches.append((value, derivative))
     (f_pos, df_pos), (f_neg, df_neg) = branches

@@ -46,7 +46,7 @@ def _piecewise_output_candidate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy
     derivative = sympy.diff(default, symbol)
     if not derivative.free_symbols:
         return sympy.Piecewise((slope, Y > 0), (derivative, True))
-    if not small_enough(default, 20):
+    if not small_enough(default, 12):
         return None
     try:
         solutions = sympy.solve(sympy.Eq(Y, default.rewrite(sympy.exp)), symbol)

@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from ..errors import ActivationError
-from .budget import VERIFY_SECONDS, Budget
+from .budget import VERIFY_SECONDS, Budget, run_bounded
 from .cancellation import remove_cancellation, sech_derivative
 from .exp_rewrite import T, rewrite_exponentials
 from .form import Form, canonical_steps, check_supported, complete_piecewise, differentiate
@@ -233,6 +233,19 @@ def stable_form(
     if cached is not None:
         return cached
     budget = Budget(expr)
+    form = run_bounded(budget, lambda: _verify(expr, symbol, output_hints, budget, key))
+    _FORMS[key] = form
+    return form
+
+
+def _verify(
+    expr: sympy.Expr,
+    symbol: sympy.Symbol,
+    output_hints: Sequence[sympy.Expr],
+    budget: Budget,
+    key: str,
+) -> Form:
+    """The work of :func:`stable_form`, under ``budget``."""
     check_supported(expr)
     expr = canonical_steps(complete_piecewise(expr, symbol), symbol)
     derivative = differentiate(expr, symbol)
@@ -268,5 +281,4 @@ def stable_form(
             output_symbol=Y, df_from_output=output, key=form.key + "|output",
             warning=form.warning,
         )
-    _FORMS[key] = form
     return form
