@@ -17,7 +17,7 @@ def gradcheck(
     X: Any,
     y: Any,
     *,
-    loss: str | losses.Loss = "mse",
+    loss: str | losses.Loss | None = None,
     epsilon: float = 1e-5,
 ) -> float:
     """Compare analytic gradients with central differences, in float64.
@@ -28,8 +28,9 @@ def gradcheck(
         The network to check (it is copied to float64; ``net`` is not modified).
     X, y : array-like
         A small batch of inputs and targets.
-    loss : str or Loss
-        The loss whose gradient is checked.
+    loss : str or Loss, optional
+        The loss whose gradient is checked; default: the last fit's (``net.loss``),
+        else ``"mse"``.
     epsilon : float
         Step of the central difference.
 
@@ -40,18 +41,19 @@ def gradcheck(
         Euclidean norm, over all parameter arrays.
     """
     check = net.to(dtype="float64")
-    loss_obj = losses.get(loss)
+    if loss is None:
+        loss = net.loss if net.loss is not None else "mse"
+    head = losses.LossHead(losses.get(loss), check.layers[-1].activation)
     X_dev = inputs_to_device(X, check.inputs, check.backend)
-    Y_dev = check.prepare_targets(y, loss_obj, int(X_dev.shape[0]))
-    fused = loss_obj.can_fuse(check.layers[-1].activation)
-    check.loss_and_gradients(X_dev, Y_dev, loss_obj, fused)
+    Y_dev = check.prepare_targets(y, head.loss, int(X_dev.shape[0]))
+    check.loss_and_gradients(X_dev, Y_dev, head)
     params = check.parameters()
     analytic = [to_numpy(p.grad).astype(np.float64).copy() for p in params]
 
     def loss_at(param_index: int, host_value: np.ndarray) -> float:
         param = params[param_index]
         param.value = check.backend.asarray(host_value)
-        return float(check.batch_loss(X_dev, Y_dev, loss_obj))
+        return float(check.batch_loss(X_dev, Y_dev, head))
 
     worst = 0.0
     for i, param in enumerate(params):
