@@ -279,3 +279,45 @@ def test_a_step_that_never_returns_is_interrupted(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ActivationError, match=r"took more than 0.1 s \(interrupted\)"):
         stability.stable_form(x * sympy.tanh(x) + x / 17, x)
     assert time.thread_time() - start < 0.1 + budget.HARD_LIMIT_GRACE + 1.0
+
+
+# -- the strategies, one by one ----------------------------------------------------------
+def test_common_rate_of_commensurable_exponentials() -> None:
+    from anynn.symbolic.exp_rewrite import common_rate
+
+    assert common_rate({1.0, 0.5}) == (0.5, {1.0: 2, 0.5: 1})
+    assert common_rate({1.702}) == (1.702, {1.702: 1})
+    assert common_rate({1.0, 2**0.5}) is None  # incommensurable: no single t
+
+
+def test_cancellation_rules() -> None:
+    from sympy.codegen.cfunctions import expm1, log1p
+
+    from anynn.symbolic.cancellation import remove_cancellation
+
+    assert remove_cancellation(2 * (sympy.exp(x / 2) - 1)) == 2 * expm1(x / 2)
+    assert remove_cancellation(1 - sympy.exp(-sympy.exp(x))) == -expm1(-sympy.exp(x))
+    assert remove_cancellation(sympy.log(1 + x**2)) == log1p(x**2)
+    conjugate = remove_cancellation(x + sympy.sqrt(x**2 + 4))
+    assert isinstance(conjugate, sympy.Piecewise)
+    assert conjugate.args[1][0] == -4 / (x - sympy.sqrt(x**2 + 4))
+
+
+def test_affine_tails_come_from_the_reference() -> None:
+    from anynn.symbolic.reference import PROBE_POINTS, reference_values
+    from anynn.symbolic.tails import affine_tails
+
+    expr = x * sympy.tanh(sympy.exp(x))
+    left, right = affine_tails(
+        PROBE_POINTS, reference_values(expr, x), reference_values(sympy.diff(expr, x), x)
+    )
+    assert right is not None and 1.0 <= right.start <= 8.0 and right.slope == pytest.approx(1.0)
+    assert left is not None and left.value == pytest.approx(0.0, abs=1e-12)
+    assert affine_tails(PROBE_POINTS, reference_values(sympy.sin(x), x),
+                        reference_values(sympy.cos(x), x)) == (None, None)
+
+
+def test_a_sum_with_an_overflowing_term_is_rewritten_per_term() -> None:
+    expr = sympy.Add(*[sympy.log(1 + sympy.exp(k * x / 3)) for k in range(1, 13)])
+    form = stability.stable_form(expr, x)
+    assert "per-term" in form.key and len(form.bindings) == 12

@@ -144,6 +144,7 @@ def run_bounded(budget: Budget, work: Callable[[], Result]) -> Result:
     ident = threading.get_ident()
     try:
         clock = time.pthread_getcpuclockid(ident)
+        _ = ctypes.pythonapi.PyThreadState_SetAsyncExc  # CPython only
     except (AttributeError, OSError):
         return work()
     limit = budget.deadline + HARD_LIMIT_GRACE
@@ -160,7 +161,10 @@ def run_bounded(budget: Budget, work: Callable[[], Result]) -> Result:
                 return
 
     watcher = threading.Thread(target=watch, name="anynn-verify-watchdog", daemon=True)
-    watcher.start()
+    try:
+        watcher.start()
+    except RuntimeError:  # no threads here: the budget's own checks still apply
+        return work()
     try:
         try:
             return work()

@@ -24,6 +24,9 @@ TAIL_RTOL = 256 * float(np.finfo(np.float64).eps)
 MIN_TAIL_START = 1.0
 """Tails start at ``|x| >= 1`` (the shape near 0 is the activation's own)."""
 
+MIN_TAIL_POINTS = 4
+"""A tail must hold at this many probe points at least (evidence, not one point)."""
+
 
 @dataclass(frozen=True)
 class Tail:
@@ -52,7 +55,7 @@ def _tail_from(
         line = value + slope * (points[outer] - start)
         if not (np.all(_close(line, f[outer])) and np.all(_close(df[outer], slope))):
             break
-        if abs(start) >= MIN_TAIL_START:
+        if abs(start) >= MIN_TAIL_START and count >= MIN_TAIL_POINTS:
             best = Tail(float(start), float(value), float(slope))
     return best
 
