@@ -161,7 +161,11 @@ def _point_value(
 
 
 def reference_values(
-    expr: sympy.Expr, symbol: sympy.Symbol, side: int = 0, budget: Budget | None = None
+    expr: sympy.Expr,
+    symbol: sympy.Symbol,
+    side: int = 0,
+    budget: Budget | None = None,
+    points: np.ndarray | None = None,
 ) -> np.ndarray:
     """``expr`` at :data:`PROBE_POINTS` in mpmath, as float64 (NaN where undefined).
 
@@ -179,6 +183,8 @@ def reference_values(
         by ``NUDGE * |p|``, or ``1e-35`` at 0), the one-sided values near a kink.
     budget : Budget, optional
         The verification's deadline.
+    points : numpy.ndarray, optional
+        Other points than :data:`PROBE_POINTS`.
 
     Raises
     ------
@@ -189,9 +195,10 @@ def reference_values(
     """
     ev = Evaluation(REFERENCE_DIGITS)
     function = mp_function(expr, symbol, ev)
-    out = np.full(PROBE_POINTS.shape, np.nan)
+    points = PROBE_POINTS if points is None else points
+    out = np.full(points.shape, np.nan)
     budget = budget or Budget(expr, REFERENCE_SECONDS)
-    for i, point in enumerate(PROBE_POINTS):
+    for i, point in enumerate(points):
         at = ev.mp.mpf(float(point))
         if side:
             at += side * (NUDGE * abs(at) if at else ev.mp.mpf("1e-35"))

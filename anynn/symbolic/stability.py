@@ -51,7 +51,7 @@ from .probe import (
     tolerance,
 )
 from .reference import PROBE_POINTS, REFERENCE_SECONDS, reference_values
-from .tails import affine_tails, inside, with_tails
+from .tails import affine_tails, between, holds, inside, with_tails
 
 __all__ = [
     "GENERIC_OUTPUT_DERIVATIVES", "PROBE_POINTS", "REFERENCE_SECONDS", "T", "VERIFY_SECONDS",
@@ -135,8 +135,14 @@ def _reference(expr: sympy.Expr, symbol: sympy.Symbol, budget: Budget) -> Refere
 class _Chooser:
     """Picks ``f`` and ``f'`` from the candidates, with tails as a second pass."""
 
-    def __init__(self, symbol: sympy.Symbol, references: dict[str, Reference]) -> None:
+    def __init__(
+        self,
+        symbol: sympy.Symbol,
+        exprs: tuple[sympy.Expr, sympy.Expr],
+        references: dict[str, Reference],
+    ) -> None:
         self.symbol = symbol
+        self.exprs = exprs
         self.references = references
         self.chosen: dict[str, tuple[sympy.Expr, Bindings, str]] = {}
         self.first_detail: dict[str, str] = {}
@@ -164,6 +170,13 @@ class _Chooser:
             PROBE_POINTS, self.references["f"].values, self.references["f'"].values
         )
         if tails == (None, None):
+            return
+        midpoints = between(PROBE_POINTS, tails)
+        budget.check("the affine tails")
+        expr, derivative = self.exprs
+        f_mid = reference_values(expr, self.symbol, budget=budget, points=midpoints)
+        df_mid = reference_values(derivative, self.symbol, budget=budget, points=midpoints)
+        if not holds(tails, midpoints, f_mid, df_mid):
             return
         middle = inside(PROBE_POINTS, tails)
         for candidate, what, bad in self.seen:
@@ -253,7 +266,7 @@ def _verify(
         "f": _reference(expr, symbol, budget),
         "f'": _reference(derivative, symbol, budget),
     }
-    chooser = _Chooser(symbol, references)
+    chooser = _Chooser(symbol, (expr, derivative), references)
     for candidate in _candidates(expr, derivative, symbol, budget):
         budget.check(f"the {candidate.label} form")
         chooser.offer(candidate)

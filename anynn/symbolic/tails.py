@@ -6,7 +6,8 @@ is ``x + 1`` for ``x > 40``), while the formula overflows in an intermediate
 (``exp(exp(x))``, ``inf - inf``, ``0 * inf``). From the mpmath reference,
 :func:`affine_tails` finds the innermost probe points ``p`` beyond which ``f`` equals
 ``f(p) + f'(p) (x - p)`` and ``f'`` equals ``f'(p)`` to the float64 criterion at every
-probe point; :func:`with_tails` replaces the expression there by that line. The
+probe point (and at the midpoints between them, :func:`between` / :func:`holds`);
+:func:`with_tails` replaces the expression there by that line. The
 constants are the reference's own values, and the result is probed like any other form,
 so a tail is only kept where it is verified.
 """
@@ -37,7 +38,7 @@ class Tail:
     slope: float
 
 
-def _close(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+def _close(values: np.ndarray, reference: np.ndarray | float) -> np.ndarray:
     return np.abs(values - reference) <= TAIL_RTOL * (np.abs(reference) + 2.0**-6)
 
 
@@ -70,6 +71,36 @@ def affine_tails(
         _tail_from(points, f_reference, df_reference, negative),
         _tail_from(points, f_reference, df_reference, positive),
     )
+
+
+def between(points: np.ndarray, tails: tuple[Tail | None, Tail | None]) -> np.ndarray:
+    """Geometric midpoints of consecutive probe points inside the tails, where
+    :func:`holds` double-checks the lines."""
+    extra = []
+    for tail, sign in zip(tails, (-1.0, 1.0), strict=True):
+        if tail is None:
+            continue
+        magnitudes = np.sort(np.abs(points[points * sign >= abs(tail.start)]))
+        extra.append(sign * np.sqrt(magnitudes[:-1] * magnitudes[1:]))
+    return np.concatenate(extra) if extra else np.zeros(0)
+
+
+def holds(
+    tails: tuple[Tail | None, Tail | None],
+    points: np.ndarray,
+    f_reference: np.ndarray,
+    df_reference: np.ndarray,
+) -> bool:
+    """Whether every point in a tail has the tail's line as its reference value and slope."""
+    for tail in tails:
+        if tail is None:
+            continue
+        mine = points > tail.start if tail.start > 0 else points < tail.start
+        line = tail.value + tail.slope * (points[mine] - tail.start)
+        if not (np.all(_close(line, f_reference[mine]))
+                and np.all(_close(df_reference[mine], tail.slope))):
+            return False
+    return True
 
 
 def inside(points: np.ndarray, tails: tuple[Tail | None, Tail | None]) -> np.ndarray:
