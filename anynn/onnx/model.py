@@ -1,0 +1,126 @@
+"""A :class:`anynn.Network` as an ONNX model: MatMul + Add + activation per layer.
+
+The graph has one input ``X`` of shape ``(N, inputs)`` (``N`` is a dynamic batch
+dimension) and the output ``Y`` of shape ``(N, outputs)``: what :meth:`Network.predict`
+returns (probabilities after a sigmoid or softmax output, also for networks trained with
+a fused logits loss). ``outputs=("Y", "logits")`` adds the last layer's pre-activation
+``logits``. Weights and biases are initializers named like the parameters
+(``layers.0.weight``); dropout is absent (inference). Every tensor and constant has the
+graph's dtype. The metadata records the producer, the anynn version and, per layer, the
+activation's name, its expression and the stable form that was translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from .. import __version__
+from ..activations import Activation
+from ..errors import AnynnValueError
+from .activation import emit_activation
+from .graph_builder import GraphBuilder, Traced
+
+OUTPUT_NAMES = ("Y", "logits")
+"""The outputs a model can have: the network's output and the last pre-activation."""
+
+
+def check_outputs(outputs: Sequence[str]) -> tuple[str, ...]:
+    """Validate ``outputs`` (a non-empty subset of :data:`OUTPUT_NAMES`)."""
+    if isinstance(outputs, str) or not isinstance(outputs, Sequence) or not outputs:
+        raise AnynnValueError(
+            f"outputs must be a non-empty sequence of names from {OUTPUT_NAMES}; got {outputs!r}"
+        )
+    for name in outputs:
+        if name not in OUTPUT_NAMES:
+            raise AnynnValueError(f"outputs: unknown output {name!r}; expected one of {OUTPUT_NAMES}")
+    if len(set(outputs)) != len(outputs):
+        raise AnynnValueError(f"outputs must not repeat a name; got {tuple(outputs)!r}")
+    return tuple(outputs)
+
+
+def _metadata(activations: Sequence[Activation]) -> dict[str, str]:
+    props = {"anynn.version": __version__, "anynn.layers": str(len(activations))}
+    for i, activation in enumerate(activations):
+        props[f"anynn.layers.{i}.activation"] = activation.name
+        if activation.expr is not None:
+            props[f"anynn.layers.{i}.expression"] = str(activation.expr)
+            props[f"anynn.layers.{i}.stable_form"] = str(activation.form.f)
+    return props
+
+
+def build_model(
+    layers: Sequence[tuple[np.ndarray, np.ndarray | None, Activation]],
+    inputs: int,
+    *,
+    dtype: np.dtype,
+    opset: int,
+    outputs: Sequence[str] = ("Y",),
+    native_ops: bool = False,
+    doc: str = "",
+) -> onnx.ModelProto:
+    """The ONNX model of a dense network given as ``(weight, bias or None, activation)``.
+
+    Parameters
+    ----------
+    layers : sequence of (array, array or None, Activation)
+        Per layer the ``(n_in, n_out)`` weight, the ``(n_out,)`` bias, the activation.
+    inputs : int
+        Number of input features.
+    dtype : numpy.dtype
+        ``float32`` or ``float64``.
+    opset : int
+        Default-domain opset.
+    outputs : sequence of str
+        Names from :data:`OUTPUT_NAMES`, in the graph's output order.
+    native_ops : bool
+        Use ONNX's activation operators for built-ins (see :mod:`anynn.onnx.activation`).
+    """
+    builder = GraphBuilder(dtype, opset)
+    x = Traced(builder, "X")
+    logits = x
+    for i, (weight, bias, activation) in enumerate(layers):
+        builder.scope = f"layers.{i}"
+        z = builder.op("MatMul", x, builder.initializer(weight, f"layers.{i}.weight"))
+        if bias is not None:
+            z = builder.op("Add", z, builder.initializer(bias, f"layers.{i}.bias"))
+        logits = z
+        x = emit_activation(builder, activation, z, native_ops=native_ops)
+    builder.scope = "outputs"
+    width = int(layers[-1][0].shape[1])
+    results = {"Y": x, "logits": logits}
+    for name in outputs:
+        builder.op("Identity", results[name], output=name)
+    graph = helper.make_graph(
+        builder.nodes,
+        "anynn",
+        [helper.make_tensor_value_info("X", builder.tensor_type, ["N", inputs])],
+        [helper.make_tensor_value_info(n, builder.tensor_type, ["N", width]) for n in outputs],
+        initializer=builder.initializers,
+        doc_string=doc,
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(
+        graph,
+        opset_imports=opsets,
+        producer_name="anynn",
+        producer_version=__version__,
+        doc_string=doc,
+    )
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    helper.set_model_props(model, _metadata([layer[2] for layer in layers]))
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def network_layers(net: Any) -> list[tuple[np.ndarray, np.ndarray | None, Activation]]:
+    """``(weight, bias or None, activation)`` of each layer of ``net``, on the host."""
+    result = []
+    for layer in net.layers:
+        host = layer.host_parameters()
+        result.append((np.asarray(host["weight"]), host.get("bias"), layer.activation))
+    return result
