@@ -593,6 +593,16 @@ class Network:
 
     export = save
 
+    def to_onnx(self, path: Any, **options: Any) -> Any:
+        """Export to an ONNX file and return the ``onnx.ModelProto``.
+
+        See :func:`anynn.onnx.export` for ``opset``, ``dtype``, ``outputs`` and
+        ``native_ops``; needs ``pip install "anynn[onnx]"``.
+        """
+        from .onnx import export
+
+        return export(self, path, **options)
+
     @classmethod
     def load(cls, path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
         """Rebuild a network saved with :meth:`save` on any backend."""

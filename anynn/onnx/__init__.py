@@ -110,10 +110,8 @@ def export(
         For a bad opset, dtype or outputs, or a layer whose activation is an ``(f, df)``
         pair of array functions (other than softmax).
     """
-    from ..network import Network
-
     onnx = require_onnx()
-    if not isinstance(net, Network):
+    if not all(hasattr(net, name) for name in ("layers", "inputs", "dtype")):
         raise AnynnTypeError(f"net must be an anynn.Network; got {type(net).__name__}")
     opset = check_opset(opset, onnx.defs.onnx_opset_version())
     resolved = check_dtype(dtype, net.dtype)
