@@ -127,17 +127,19 @@ def _float64_decomposed(op_type: str, function: Callable[[Any, Traced], Traced])
 
 
 def _erf(emitter: Emitter, expr: Any) -> Traced:
+    arg = emitter.emit(expr.args[0])
     if not emitter.float64:
-        return _operator("Erf")(emitter, expr)
-    return special.erf(emitter.emit(expr.args[0]))
+        return emitter.builder.op("Erf", arg)
+    # anynn.special.erf is NaN at +-inf (inf / inf in its continued fraction): patch.
+    return NAMESPACE.where(NAMESPACE.isinf(arg), NAMESPACE.sign(arg), special.erf(arg))
 
 
 def _erfc(emitter: Emitter, expr: Any) -> Traced:
     arg = emitter.emit(expr.args[0])
-    if emitter.float64:
-        return special.erfc(arg)
-    wide = emitter.builder.retyped(np.dtype(np.float64))
-    return emitter.builder.cast(special.erfc(wide.cast(arg)))
+    builder = emitter.builder if emitter.float64 else emitter.builder.retyped(np.dtype("float64"))
+    wide = arg if emitter.float64 else builder.cast(arg)
+    value = NAMESPACE.where(NAMESPACE.isinf(wide), 1.0 - NAMESPACE.sign(wide), special.erfc(wide))
+    return value if emitter.float64 else emitter.builder.cast(value)
 
 
 def _add(emitter: Emitter, expr: sympy.Add) -> Traced:
