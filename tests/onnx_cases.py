@@ -72,7 +72,8 @@ def mismatches(actual: np.ndarray, expected: np.ndarray, scale: Any = 1.0) -> li
         problems.append(f"#{index}: {a.flat[index]!r} vs {e.flat[index]!r} (non-finite)")
     finite = np.isfinite(a) & np.isfinite(e)
     with np.errstate(all="ignore"):
-        bad = finite & (np.abs(a - e) > rtol * (np.abs(e) + FLOOR * np.asarray(scale, dtype=np.float64)))
+        floor = FLOOR * np.asarray(scale, dtype=np.float64)
+        bad = finite & (np.abs(a - e) > rtol * (np.abs(e) + floor))
     for index in np.flatnonzero(bad)[:5]:
         problems.append(f"#{index}: {a.flat[index]!r} vs {e.flat[index]!r}")
     return problems

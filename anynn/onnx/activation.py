@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
@@ -65,7 +66,7 @@ class NativeOperator:
     emit: Callable[[GraphBuilder, Traced, dict[str, float]], Traced]
 
 
-def _simple(op_type: str, **attrs: object) -> Callable[[GraphBuilder, Traced, dict], Traced]:
+def _simple(op_type: str, **attrs: Any) -> Callable[[GraphBuilder, Traced, dict], Traced]:
     return lambda b, x, params: b.op(op_type, x, **attrs)
 
 

@@ -46,8 +46,11 @@ def expm1(xp: Any, u: Array) -> Array:
 
 
 def _half_exp(xp: Any, a: Array) -> Array:
-    """``exp(a) / 2`` for ``a >= 0`` without overflowing before the result does."""
-    return xp.where(a < 700.0, 0.5 * xp.exp(xp.minimum(a, 700.0)), xp.exp(a - LN2))
+    """``exp(a) / 2`` as ``(exp(a/2) / 2) * exp(a/2)``: it overflows only where the result
+    does (``exp(a)`` alone overflows first), within 3 ulp (``exp(a - log 2)`` would add
+    the rounding error of ``a - log 2``, ``|a|`` ulp)."""
+    root = xp.exp(0.5 * a)
+    return (0.5 * root) * root
 
 
 def _with_sign_of(xp: Any, x: Array, magnitude: Array) -> Array:
@@ -114,12 +117,13 @@ def asinh(xp: Any, x: Array) -> Array:
 
 def acosh(xp: Any, x: Array) -> Array:
     """Inverse hyperbolic cosine: ``log1p(t + sqrt(2t + t^2))`` for ``t = x - 1``."""
-    t = xp.minimum(x, BIG) - 1.0
+    t = xp.minimum(xp.maximum(x, 1.0), BIG) - 1.0
     near = log1p(xp, t + xp.sqrt(t * (t + 2.0)))
     far = xp.log(xp.maximum(x, BIG)) + LN2
-    return xp.where(x > BIG, far, near)
+    return xp.where(x < 1.0, math.nan, xp.where(x > BIG, far, near))
 
 
 def atanh(xp: Any, x: Array) -> Array:
-    """Inverse hyperbolic tangent: ``log1p(2x / (1 - x)) / 2``."""
-    return 0.5 * log1p(xp, 2.0 * x / (1.0 - x))
+    """Inverse hyperbolic tangent: ``log1p(2a / (1 - a)) / 2`` for ``a = |x|``, signed."""
+    a = xp.abs(x)
+    return _with_sign_of(xp, x, 0.5 * log1p(xp, 2.0 * a / (1.0 - a)))

@@ -95,8 +95,10 @@ class GraphBuilder:
         """``value`` as a tensor of this graph (numbers become constants)."""
         if isinstance(value, Traced):
             return value
-        if isinstance(value, (bool, int, float, np.bool_, np.floating, np.integer)):
-            return self.constant(value)
+        if isinstance(value, (bool, np.bool_)):
+            return self.constant(bool(value))
+        if isinstance(value, (int, float, np.floating, np.integer)):
+            return self.constant(float(value))
         raise TypeError(f"cannot use {type(value).__name__} in an ONNX graph")
 
 

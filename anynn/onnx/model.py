@@ -37,7 +37,9 @@ def check_outputs(outputs: Sequence[str]) -> tuple[str, ...]:
         )
     for name in outputs:
         if name not in OUTPUT_NAMES:
-            raise AnynnValueError(f"outputs: unknown output {name!r}; expected one of {OUTPUT_NAMES}")
+            raise AnynnValueError(
+                f"outputs: unknown output {name!r}; expected one of {OUTPUT_NAMES}"
+            )
     if len(set(outputs)) != len(outputs):
         raise AnynnValueError(f"outputs must not repeat a name; got {tuple(outputs)!r}")
     return tuple(outputs)
