@@ -259,3 +259,36 @@ def test_import_anynn_never_imports_onnx() -> None:
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_cli_export_onnx(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from anynn.cli import main
+
+    folder = str(tmp_path)
+    net = nn.Network(2, [(4, True, "selu"), (3, True, "softmax")], seed=0)
+    source, target = os.path.join(folder, "m.anynn"), os.path.join(folder, "m.onnx")
+    net.save(source)
+    assert main(["export-onnx", source, target, "--dtype", "float64", "--opset", "18"]) == 0
+    assert "opset 18" in capsys.readouterr().out
+    model = onnx.load(target)
+    assert model.opset_import[0].version == 18
+    X = np.linspace(-20, 20, 40).reshape(20, 2)
+    assert not mismatches(run(model, X), numpy_output(net.to(dtype="float64"), X))
+    assert main(["export-onnx", os.path.join(folder, "missing.anynn"), target]) == 1
+    assert "export-onnx" in capsys.readouterr().err
+    assert main(["export-onnx", source, target, "--opset", "3"]) == 1
+    assert "opset" in capsys.readouterr().err
+
+
+def test_example_exports_and_agrees(tmp_path: object) -> None:
+    from repo_env import repo_env
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, os.path.join(root, "examples", "export_onnx.py"), "--quick"],
+        capture_output=True, text=True, env=repo_env(), timeout=300, check=False,
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "predictions agree" in result.stdout and "onnxruntime" in result.stdout
+    assert os.listdir(str(tmp_path)) == []
