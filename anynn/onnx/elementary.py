@@ -9,6 +9,10 @@ namespace (:mod:`anynn.onnx.graph_builder`), which turns it into graph nodes. On
 ``Exp``, ``Log``, ``Sqrt``, ``Sin``, ``Cos``, arithmetic, comparisons and ``Where`` are
 used: every one has float32 and float64 kernels. All keep NaN as NaN and agree with
 the libm functions to a few units in the last place, infinities included.
+
+``minimum``/``maximum`` take the constant first: onnxruntime before 1.16 returns the
+second operand of ``Min``/``Max`` when a comparison with NaN fails (measured with
+1.15.1), so a NaN second operand still comes out NaN there.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ def _with_sign_of(xp: Any, x: Array, magnitude: Array) -> Array:
 def sinh(xp: Any, x: Array) -> Array:
     """Hyperbolic sine: ``expm1`` near 0, ``exp(|x|)/2 - exp(-|x|)/2`` beyond."""
     a = xp.abs(x)
-    m = expm1(xp, xp.minimum(a, 1.0))
+    m = expm1(xp, xp.minimum(1.0, a))
     small = 0.5 * (m + m / (m + 1.0))
     h = _half_exp(xp, a)
     return _with_sign_of(xp, x, xp.where(a < 1.0, small, h - 0.25 / h))
@@ -109,17 +113,17 @@ def acos(xp: Any, x: Array) -> Array:
 def asinh(xp: Any, x: Array) -> Array:
     """Inverse hyperbolic sine: ``log1p(a + a^2 / (1 + sqrt(1 + a^2)))`` for ``a = |x|``."""
     a = xp.abs(x)
-    moderate = xp.minimum(a, BIG)
+    moderate = xp.minimum(BIG, a)
     near = log1p(xp, moderate + moderate * moderate / (1.0 + xp.sqrt(1.0 + moderate * moderate)))
-    far = xp.log(xp.maximum(a, BIG)) + LN2
+    far = xp.log(xp.maximum(BIG, a)) + LN2
     return _with_sign_of(xp, x, xp.where(a > BIG, far, near))
 
 
 def acosh(xp: Any, x: Array) -> Array:
     """Inverse hyperbolic cosine: ``log1p(t + sqrt(2t + t^2))`` for ``t = x - 1``."""
-    t = xp.minimum(xp.maximum(x, 1.0), BIG) - 1.0
+    t = xp.minimum(BIG, xp.maximum(1.0, x)) - 1.0
     near = log1p(xp, t + xp.sqrt(t * (t + 2.0)))
-    far = xp.log(xp.maximum(x, BIG)) + LN2
+    far = xp.log(xp.maximum(BIG, x)) + LN2
     return xp.where(x < 1.0, math.nan, xp.where(x > BIG, far, near))
 
 
