@@ -1,8 +1,8 @@
 """Functions ONNX lacks (or lacks in float64 on onnxruntime's CPU), from elementary ops.
 
-ONNX has no ``Log1p`` or ``Expm1`` operator, and onnxruntime's CPU provider has no
-float64 kernel for ``Tan``, ``Atan``, ``Asin``, ``Acos``, ``Sinh``, ``Cosh``, ``Asinh``,
-``Acosh``, ``Atanh`` (nor ``Erf``; see :mod:`anynn.onnx.nodes`). Each function here is
+ONNX has no ``Log1p``, ``Expm1`` or ``Erfc`` operator, and onnxruntime's CPU provider has
+no float64 kernel for ``Erf``, ``Tan``, ``Atan``, ``Asin``, ``Acos``, ``Sinh``, ``Cosh``,
+``Asinh``, ``Acosh``, ``Atanh``. Each function here is
 written against the Array API standard with an explicit namespace ``xp``, so it runs on
 NumPy (where the tests compare it with NumPy's own function) and on the ONNX tracing
 namespace (:mod:`anynn.onnx.graph_builder`), which turns it into graph nodes. Only
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+from .. import special
 
 Array = Any
 
@@ -131,3 +133,32 @@ def atanh(xp: Any, x: Array) -> Array:
     """Inverse hyperbolic tangent: ``log1p(2a / (1 - a)) / 2`` for ``a = |x|``, signed."""
     a = xp.abs(x)
     return _with_sign_of(xp, x, 0.5 * log1p(xp, 2.0 * a / (1.0 - a)))
+
+
+def erf(xp: Any, x: Array) -> Array:
+    """The error function by :func:`anynn.special.erf` (series and continued fraction,
+    about 3e-15 relative in float64), exact at ``+-inf``.
+
+    This is the float64 ``erf`` of exported models: onnxruntime has no float64 ``Erf``
+    kernel, and a float32 ``Erf`` between two ``Cast`` nodes would lose 9 digits.
+    """
+    return xp.where(xp.isinf(x), xp.sign(x), special.erf(x))
+
+
+def erfc(xp: Any, x: Array) -> Array:
+    """The complementary error function by :func:`anynn.special.erfc`, computed in
+    float64 whatever the dtype of ``x`` (its ``1 - erf`` part loses 8 bits near
+    ``|x| = 2``, too many in float32), exact at ``+-inf``."""
+    wide = x if x.dtype == xp.float64 else xp.astype(x, xp.float64)
+    value = xp.where(xp.isinf(wide), 1.0 - xp.sign(wide), special.erfc(wide))
+    return value if x.dtype == xp.float64 else xp.astype(value, x.dtype)
+
+
+def heaviside(xp: Any, x: Array, *_: Array) -> Array:
+    """The step, 0 at 0 (see :func:`anynn.symbolic.canonical_steps`), NaN kept."""
+    return xp.maximum(xp.sign(x), 0.0)
+
+
+def not_equal(xp: Any, x1: Array, x2: Array) -> Array:
+    """``x1 != x2``."""
+    return x1 != x2

@@ -114,6 +114,11 @@ class Traced:
     def __repr__(self) -> str:
         return f"Traced({self.name})"
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the tensor (the builder's)."""
+        return self.builder.dtype
+
     def __array_namespace__(self, api_version: str | None = None) -> TracingNamespace:
         return NAMESPACE
 
@@ -194,6 +199,8 @@ class TracingNamespace:
     """The part of the Array API that anynn's decompositions use, emitting ONNX nodes."""
 
     __name__ = "anynn.onnx.tracing"
+    float32 = np.dtype(np.float32)
+    float64 = np.dtype(np.float64)
 
     exp = staticmethod(_unary("Exp"))
     log = staticmethod(_unary("Log"))
@@ -205,6 +212,13 @@ class TracingNamespace:
     cos = staticmethod(_unary("Cos"))
     tanh = staticmethod(_unary("Tanh"))
     isnan = staticmethod(_unary("IsNaN"))
+
+    @staticmethod
+    def astype(x: Traced, dtype: np.dtype) -> Traced:
+        """``x`` cast to ``dtype``; what is computed from it gets constants of ``dtype``."""
+        if x.dtype == dtype:
+            return x
+        return x.builder.retyped(dtype).cast(x)
 
     @staticmethod
     def isinf(x: Traced) -> Traced:

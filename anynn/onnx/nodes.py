@@ -1,24 +1,19 @@
-"""The ONNX column of anynn's table of supported math: one spelling per SymPy node type.
+"""ONNX spellings of anynn's supported math: one per SymPy node type.
 
-Each entry of :data:`ONNX_SPELLINGS` says how one SymPy node is emitted as ONNX nodes,
-for the graph's dtype and opset, and mirrors exactly what :class:`anynn.symbolic.
-ArrayApiPrinter` prints for NumPy and CuPy, so an exported activation computes what
-anynn computes: the same operation order (positive terms first, then subtractions;
-numerators then one division), small integer powers as repeated products, ``Max``/
-``Min`` folded pairwise (``Max``/``Min`` propagate NaN like ``numpy.maximum``),
-``Heaviside(g)`` as ``Max(Sign(g), 0)`` (0 at 0, NaN kept), ``Piecewise`` as nested
+Functions and relations are spelled by :data:`ONNX_COLUMN`, plain data (one pair of
+spellings, for float32 and float64 graphs, per node type): a capitalised name is an ONNX
+operator applied to the arguments (``"Exp"``), a lower-case one a function of
+:mod:`anynn.onnx.elementary` traced into elementary operators (``"log1p"``), used where
+ONNX has no operator, or where onnxruntime's CPU provider has no float64 kernel
+(``erf``, ``tan``, the inverse trigonometric and the hyperbolic functions but ``tanh``).
+Structural nodes follow :data:`STRUCTURAL` and mirror exactly what
+:class:`anynn.symbolic.ArrayApiPrinter` prints for NumPy and CuPy, so an exported
+activation computes what anynn computes: the same operation order (positive terms
+first, then subtractions; numerators, then one division), small integer powers as
+repeated products, ``Max``/``Min`` folded pairwise (they propagate NaN like
+``numpy.maximum``; ``Max(0, g)`` is ``Relu``, which is the same), ``Piecewise`` as nested
 ``Where`` whose constant default branch keeps a NaN input NaN, numbers as scalar
 initializers of the graph dtype.
-
-Functions without an ONNX operator, or without a float64 kernel in onnxruntime's CPU
-provider, are computed from elementary operators (:mod:`anynn.onnx.elementary`):
-``log1p``, ``expm1`` always; ``tan``, ``atan``, ``asin``, ``acos``, ``sinh``, ``cosh``,
-``asinh``, ``acosh``, ``atanh`` in float64. ``erf`` is the ``Erf`` operator in float32;
-in float64 (no kernel, and no exact decomposition into ONNX operators exists) it is
-anynn's own series and continued fraction (:func:`anynn.special.erf`, about 3e-15
-relative), traced into elementary operators. ``erfc`` has no operator at all: it is
-:func:`anynn.special.erfc` traced, computed in float64 also inside a float32 graph (a
-``Cast`` there and back), since its ``1 - erf`` part loses 8 bits near ``|x| = 2``.
 """
 
 from __future__ import annotations
@@ -30,7 +25,6 @@ import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
-from .. import special
 from ..errors import ActivationError
 from ..symbolic import MAX_EXPANDED_POWER, SUPPORTED_NODES, float_value
 from . import elementary
@@ -101,47 +95,52 @@ def spelling_of(expr: sympy.Basic) -> Spelling:
     )
 
 
-# -- spellings ----------------------------------------------------------------------
-def _operator(op_type: str) -> Spelling:
+# -- the column ----------------------------------------------------------------------
+ONNX_COLUMN: dict[type, tuple[str, str]] = {
+    sympy.exp: ("Exp", "Exp"),
+    sympy.log: ("Log", "Log"),
+    sympy.sin: ("Sin", "Sin"),
+    sympy.cos: ("Cos", "Cos"),
+    sympy.tan: ("Tan", "tan"),
+    sympy.asin: ("Asin", "asin"),
+    sympy.acos: ("Acos", "acos"),
+    sympy.atan: ("Atan", "atan"),
+    sympy.sinh: ("Sinh", "sinh"),
+    sympy.cosh: ("Cosh", "cosh"),
+    sympy.tanh: ("Tanh", "Tanh"),
+    sympy.asinh: ("Asinh", "asinh"),
+    sympy.acosh: ("Acosh", "acosh"),
+    sympy.atanh: ("Atanh", "atanh"),
+    sympy.Abs: ("Abs", "Abs"),
+    sympy.sign: ("Sign", "Sign"),
+    log1p: ("log1p", "log1p"),
+    expm1: ("expm1", "expm1"),
+    sympy.erf: ("Erf", "erf"),
+    sympy.erfc: ("erfc", "erfc"),
+    sympy.Heaviside: ("heaviside", "heaviside"),
+    sympy.StrictGreaterThan: ("Greater", "Greater"),
+    sympy.GreaterThan: ("GreaterOrEqual", "GreaterOrEqual"),
+    sympy.StrictLessThan: ("Less", "Less"),
+    sympy.LessThan: ("LessOrEqual", "LessOrEqual"),
+    sympy.Equality: ("Equal", "Equal"),
+    sympy.Unequality: ("not_equal", "not_equal"),
+}
+"""(float32, float64) spelling per node type: an ONNX operator or an elementary function."""
+
+
+def _column(spellings: tuple[str, str]) -> Spelling:
     def spelling(emitter: Emitter, expr: Any) -> Traced:
-        return emitter.builder.op(op_type, emitter.emit(expr.args[0]))
+        name = spellings[1] if emitter.float64 else spellings[0]
+        args = [emitter.emit(a) for a in expr.args]
+        if name[0].isupper():
+            return emitter.builder.op(name, *args)
+        function: Callable[..., Traced] = getattr(elementary, name)
+        return function(NAMESPACE, *args)
 
     return spelling
 
 
-def _elementary(function: Callable[[Any, Traced], Traced]) -> Spelling:
-    def spelling(emitter: Emitter, expr: Any) -> Traced:
-        return function(NAMESPACE, emitter.emit(expr.args[0]))
-
-    return spelling
-
-
-def _float64_decomposed(op_type: str, function: Callable[[Any, Traced], Traced]) -> Spelling:
-    """The operator in float32; in float64 (no onnxruntime CPU kernel) the decomposition."""
-    native, decomposed = _operator(op_type), _elementary(function)
-
-    def spelling(emitter: Emitter, expr: Any) -> Traced:
-        return (decomposed if emitter.float64 else native)(emitter, expr)
-
-    return spelling
-
-
-def _erf(emitter: Emitter, expr: Any) -> Traced:
-    arg = emitter.emit(expr.args[0])
-    if not emitter.float64:
-        return emitter.builder.op("Erf", arg)
-    # anynn.special.erf is NaN at +-inf (inf / inf in its continued fraction): patch.
-    return NAMESPACE.where(NAMESPACE.isinf(arg), NAMESPACE.sign(arg), special.erf(arg))
-
-
-def _erfc(emitter: Emitter, expr: Any) -> Traced:
-    arg = emitter.emit(expr.args[0])
-    builder = emitter.builder if emitter.float64 else emitter.builder.retyped(np.dtype("float64"))
-    wide = arg if emitter.float64 else builder.cast(arg)
-    value = NAMESPACE.where(NAMESPACE.isinf(wide), 1.0 - NAMESPACE.sign(wide), special.erfc(wide))
-    return value if emitter.float64 else emitter.builder.cast(value)
-
-
+# -- structural rules ---------------------------------------------------------------
 def _add(emitter: Emitter, expr: sympy.Add) -> Traced:
     positive = [t for t in expr.args if not t.as_coeff_Mul()[0].is_negative]
     negative = [-t for t in expr.args if t.as_coeff_Mul()[0].is_negative]
@@ -216,12 +215,6 @@ def _max(emitter: Emitter, expr: sympy.Max) -> Traced:
     return _fold("Max")(emitter, expr)
 
 
-def _heaviside(emitter: Emitter, expr: sympy.Heaviside) -> Traced:
-    # 0 at 0 (anynn.symbolic.canonical_steps); Sign and Max keep NaN.
-    sign = emitter.builder.op("Sign", emitter.emit(expr.args[0]))
-    return NAMESPACE.maximum(sign, 0.0)
-
-
 def _dirac_delta(emitter: Emitter, expr: sympy.DiracDelta) -> Traced:
     return emitter.array(sympy.Integer(0))
 
@@ -242,49 +235,21 @@ def _piecewise(emitter: Emitter, expr: sympy.Piecewise) -> Traced:
     return result
 
 
-def _relation(compare: Callable[[Traced, Traced], Traced]) -> Spelling:
-    def spelling(emitter: Emitter, expr: Any) -> Traced:
-        return compare(emitter.emit(expr.args[0]), emitter.emit(expr.args[1]))
-
-    return spelling
-
-
-ONNX_SPELLINGS: dict[type, Spelling] = {
-    sympy.exp: _operator("Exp"),
-    sympy.log: _operator("Log"),
-    sympy.sin: _operator("Sin"),
-    sympy.cos: _operator("Cos"),
-    sympy.tan: _float64_decomposed("Tan", elementary.tan),
-    sympy.asin: _float64_decomposed("Asin", elementary.asin),
-    sympy.acos: _float64_decomposed("Acos", elementary.acos),
-    sympy.atan: _float64_decomposed("Atan", elementary.atan),
-    sympy.sinh: _float64_decomposed("Sinh", elementary.sinh),
-    sympy.cosh: _float64_decomposed("Cosh", elementary.cosh),
-    sympy.tanh: _operator("Tanh"),
-    sympy.asinh: _float64_decomposed("Asinh", elementary.asinh),
-    sympy.acosh: _float64_decomposed("Acosh", elementary.acosh),
-    sympy.atanh: _float64_decomposed("Atanh", elementary.atanh),
-    sympy.Abs: _operator("Abs"),
-    sympy.sign: _operator("Sign"),
-    log1p: _elementary(elementary.log1p),
-    expm1: _elementary(elementary.expm1),
-    sympy.erf: _erf,
-    sympy.erfc: _erfc,
+STRUCTURAL: dict[type, Spelling] = {
     sympy.Add: _add,
     sympy.Mul: _mul,
     sympy.Pow: _pow,
     sympy.Max: _max,
     sympy.Min: _fold("Min"),
-    sympy.Heaviside: _heaviside,
     sympy.DiracDelta: _dirac_delta,
     sympy.Piecewise: _piecewise,
     sympy.And: _fold("And"),
     sympy.Or: _fold("Or"),
-    sympy.StrictGreaterThan: _relation(lambda a, b: a > b),
-    sympy.GreaterThan: _relation(lambda a, b: a >= b),
-    sympy.StrictLessThan: _relation(lambda a, b: a < b),
-    sympy.LessThan: _relation(lambda a, b: a <= b),
-    sympy.Equality: _relation(lambda a, b: a == b),
-    sympy.Unequality: _relation(lambda a, b: a != b),
 }
-"""How each supported SymPy node type is emitted in ONNX (the table's ONNX column)."""
+"""Nodes emitted by a rule of their own, as the Array API printer prints them."""
+
+ONNX_SPELLINGS: dict[type, Spelling] = {
+    **{kind: _column(spellings) for kind, spellings in ONNX_COLUMN.items()},
+    **STRUCTURAL,
+}
+"""How each supported SymPy node type is emitted in ONNX."""
