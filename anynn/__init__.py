@@ -28,9 +28,7 @@ from .specs import LayerSpecNB, LayerSpecNBF
 
 def load(path: object, backend: object = "numpy", dtype: object = None) -> Network:
     """Load a network saved with :meth:`Network.save` onto ``backend``."""
-    from .io import load as _load
-
-    return _load(path, backend=backend, dtype=dtype)
+    return Network.load(path, backend=backend, dtype=dtype)
 
 
 __version__ = "0.1.0"

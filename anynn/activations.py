@@ -28,10 +28,10 @@ from types import ModuleType
 from typing import Any
 
 import sympy
-from array_api_compat import array_namespace
 from sympy.codegen.cfunctions import expm1
 
-from .backend import overflow_allowed
+from .backend import namespace_of, overflow_allowed
+from .bound_activation import BoundActivation, bind  # noqa: F401 - binding lives there
 from .errors import ActivationError
 from .stability import Y, stable_form
 from .symbolic import CompiledExpression, Form, compile_form, differentiate
@@ -250,17 +250,6 @@ class ActivationFamily(Activation):
 
 
 # -- softmax (non-elementwise) ----------------------------------------------------------
-_NAMESPACES: dict[type, Any] = {}
-
-
-def namespace_of(z: Array) -> Any:
-    """``array_namespace(z)``, cached per array type for per-step callers."""
-    xp = _NAMESPACES.get(type(z))
-    if xp is None:
-        xp = _NAMESPACES[type(z)] = array_namespace(z)
-    return xp
-
-
 def softmax_function(z: Array) -> Array:
     """Row-wise softmax, shifted by the row maximum so it never overflows."""
     xp = namespace_of(z)

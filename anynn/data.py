@@ -122,12 +122,7 @@ def sample_weights(
 
 def fits_on_device(nbytes: int, backend: Backend) -> bool:
     """Whether ``nbytes`` of data may be moved to the device at once (CuPy: free memory)."""
-    if backend.name != "cupy":
-        return True
-    import cupy
-
-    free, _total = cupy.cuda.runtime.memGetInfo()
-    return nbytes <= DEVICE_MEMORY_FRACTION * free
+    return backend.fits_in_memory(nbytes, DEVICE_MEMORY_FRACTION)
 
 
 class Dataset:
@@ -230,7 +225,7 @@ def make_dataset(
             itemsize = np.dtype(backend.dtype_name).itemsize
             nbytes = itemsize * n * (n_inputs + n_outputs + (W is not None))
             resident = not (
-                backend.name == "numpy" and isinstance(X_ready, np.memmap)
+                backend.owns(X_ready) and isinstance(X_ready, np.memmap)
             ) and fits_on_device(nbytes, backend)
         else:
             resident = bool(on_device)

@@ -48,3 +48,11 @@ class TrainingDiverged(AnynnError, ArithmeticError):  # noqa: N818 (public name)
         super().__init__(message)
         self.epoch = epoch
         self.step = step
+
+
+class AnynnWarning(UserWarning):
+    """Base class of every warning anynn emits."""
+
+
+class KernelUnavailableWarning(AnynnWarning, RuntimeWarning):
+    """A fused device kernel could not be built; the slower standard path is used."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from .activations import Activation
 from .backend import Backend, to_numpy
+from .bound_activation import bind
 from .errors import AnynnValueError
 from .validation import check_finite, host_array
 
@@ -92,6 +93,11 @@ class Dense:
         Whether the layer has a bias vector ``b`` of shape ``(n_out,)``.
     rng : numpy.random.Generator, optional
         Host generator for the initial weights (He or Glorot normal by activation).
+
+    Attributes
+    ----------
+    bound_activation : BoundActivation
+        The activation's forward and backward for this backend (:func:`anynn.activations.bind`).
     """
 
     def __init__(
@@ -117,39 +123,10 @@ class Dense:
             if bias
             else None
         )
-        self._bind_activation()
+        self.bound_activation = bind(activation, backend)
         self._input: Array | None = None
         self._z: Array | None = None
         self._a: Array | None = None
-
-    def _bind_activation(self) -> None:
-        """Resolve the compiled activation functions for this backend once.
-
-        Elementwise activations use ``f'`` from the stored output where it was verified
-        (``df_from_output``), and on CuPy fused kernels (:mod:`anynn.kernels`) for
-        ``f`` and ``g * f'``; the standard path is the fallback.
-        """
-        act = self.activation
-        self._df_from_output: Any = None
-        self._fused_backward: Any = None
-        if act.elementwise:
-            compiled = act.compiled(self.backend.xp)
-            self._f = compiled.f
-            self._df = compiled.df
-            self._df_from_output = compiled.df_from_output
-            if self.backend.name == "cupy":
-                from .kernels import cupy_kernels
-
-                try:
-                    kernels = cupy_kernels(act.form, self.backend.dtype_name)
-                except Exception:  # noqa: BLE001 - the standard path is the fallback
-                    kernels = None
-                if kernels is not None:
-                    self._f = kernels.forward
-                    self._fused_backward = kernels.backward
-        else:
-            assert act.pair is not None
-            self._f, self._df = act.pair
 
     # -- parameters -----------------------------------------------------------------
     def parameters(self) -> list[Parameter]:
@@ -194,16 +171,16 @@ class Dense:
 
     def activate(self, z: Array) -> Array:
         """``f(z)`` with the activation compiled for this backend."""
-        return self._f(z)
+        return self.bound_activation.forward(z)
 
     def forward(self, x: Array) -> Array:
         """Inference forward pass (nothing is kept for backpropagation)."""
-        return self._f(self.pre_activation(x))
+        return self.bound_activation.forward(self.pre_activation(x))
 
     def forward_train(self, x: Array) -> Array:
         """Forward pass that keeps ``x``, ``z`` and ``a`` for :meth:`backward`."""
         z = self.pre_activation(x)
-        a = self._f(z)
+        a = self.bound_activation.forward(z)
         self._input, self._z, self._a = x, z, a
         return a
 
@@ -219,17 +196,7 @@ class Dense:
 
     def delta(self, grad_output: Array) -> Array:
         """Turn ``dL/da`` into ``dL/dz`` through the activation's derivative."""
-        if self._fused_backward is not None:
-            return self._fused_backward(grad_output, self._z, self._a)
-        if self._df_from_output is not None and self._a is not None:
-            return grad_output * self._df_from_output(self._a)
-        if self.activation.vjp is not None:
-            return self.activation.vjp(self._a, grad_output)
-        derivative = self._df(self._z)
-        if derivative.ndim == grad_output.ndim:
-            return grad_output * derivative
-        # A Jacobian per sample: dL/dz_j = sum_k dL/da_k * da_k/dz_j.
-        return (grad_output[..., None, :] @ derivative)[..., 0, :]
+        return self.bound_activation.backward(grad_output, self._z, self._a)
 
     def backward(self, delta: Array, need_input_grad: bool = True) -> Array:
         """Backpropagate ``delta = dL/dz``: store dW and db, return ``dL/dx``.

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from . import activations, losses, optimizers
+from . import activations, io, losses, optimizers
 from . import metrics as metrics_module
 from .backend import Backend, clip
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .clipping import check_clip
 from .data import Dataset, check_on_device, host_targets, make_dataset
-from .errors import AnynnTypeError, AnynnValueError
+from .errors import AnynnTypeError, AnynnValueError, BackendUnavailableError, ModelFileError
 from .history import History
 from .layers import Dense, Parameter
 from .progress import progress_callback, resolve_verbose
 from .specs import LayerSpecNBF, parse_layers
+from .state import (
+    LayerState,
+    NetworkState,
+    TrainingState,
+    generator_from_state,
+    parameter_name,
+    rng_state,
+)
 from .summary import format_summary
 from .training import Trainer, evaluate_dataset
 from .validation import check_int, inputs_to_device, is_single_sample
@@ -112,9 +118,9 @@ class Network:
 
     def _name_parameters(self) -> None:
         for i, layer in enumerate(self.layers):
-            layer.weight.name = f"layers.{i}.weight"
+            layer.weight.name = parameter_name(i, "weight")
             if layer.bias is not None:
-                layer.bias.name = f"layers.{i}.bias"
+                layer.bias.name = parameter_name(i, "bias")
 
     # -- description ----------------------------------------------------------------
     @property
@@ -549,33 +555,59 @@ class Network:
         """Mean loss on validated device arrays, as a 0-d array (stable fused form)."""
         return self.output_and_loss(X, Y, loss)[1]
 
-    # -- copies ---------------------------------------------------------------------
+    # -- state, copies and files ----------------------------------------------------
+    def state(self, *, include_training: bool = False) -> NetworkState:
+        """The network as plain data (host copies); ``include_training`` adds the RNG,
+        optimizer and history states, so that :meth:`from_state` resumes ``fit`` exactly."""
+        layers = []
+        for layer, rate in zip(self.layers, self.dropout, strict=True):
+            host = {k: np.array(v, copy=True) for k, v in layer.host_parameters().items()}
+            layers.append(
+                LayerState(layer.n_out, layer.activation, rate, host["weight"], host.get("bias"))
+            )
+        training = None
+        if include_training:
+            optimizer = None if self.optimizer is None else self.optimizer.state_dict()
+            history = History.from_dict(self.history.to_dict())
+            training = TrainingState(rng_state(self.rng), optimizer, history)
+        return NetworkState(self.inputs, self.dtype, self.seed, layers, training)
+
+    @classmethod
+    def from_state(cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None) -> Network:
+        """Build a network from :meth:`state` on ``backend`` (a name, a namespace module, a
+        :meth:`Backend.spec` or a Backend), in ``dtype`` (default: the state's)."""
+        if not isinstance(state, NetworkState):
+            raise AnynnTypeError(f"state must be a NetworkState; got {type(state).__name__}")
+        target = Backend(backend, state.dtype if dtype is None else dtype)
+        specs = [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
+                  "dropout": layer.dropout} for layer in state.layers]
+        net = cls(state.inputs, specs, backend=target, dtype=target.dtype_name, seed=state.seed)
+        for layer, saved in zip(net.layers, state.layers, strict=True):
+            layer.weights = saved.weights
+            if saved.biases is not None:
+                layer.biases = saved.biases
+        training = state.training
+        if training is not None:
+            net.rng = generator_from_state(training.rng)
+            if training.optimizer is not None:
+                net.optimizer = optimizers.from_state(training.optimizer, target)
+            if training.history is not None:
+                net.history = History.from_dict(training.history.to_dict())
+        return net
+
     def to(self, backend: str | ModuleType | Backend | None = None, dtype: Any = None) -> Network:
-        """Return a copy of the network on another backend and/or dtype."""
+        """Return a copy of the network on another backend and/or dtype.
+
+        The copy has the same weights and random generator state, and no optimizer or
+        history of its own.
+        """
         target = self.backend if backend is None else Backend(backend, self.dtype)
         if dtype is not None:
             target = target.with_dtype(dtype)
-        clone = Network(
-            self.inputs,
-            [
-                LayerSpecNBF(spec.length, spec.bias, layer.activation)
-                for spec, layer in zip(self.specs, self.layers, strict=True)
-            ],
-            backend=target,
-            dtype=target.dtype_name,
-            seed=self.seed,
-        )
-        clone.dropout = list(self.dropout)
-        clone.rng = np.random.default_rng()
-        clone.rng.bit_generator.state = self.rng.bit_generator.state
-        for mine, theirs in zip(self.layers, clone.layers, strict=True):
-            host = mine.host_parameters()
-            theirs.weights = host["weight"]
-            if "bias" in host:
-                theirs.biases = host["bias"]
-        return clone
+        state = self.state()
+        state.training = TrainingState(rng=rng_state(self.rng))
+        return Network.from_state(state, target, target.dtype_name)
 
-    # -- files ----------------------------------------------------------------------
     def save(self, path: Any, *, include_optimizer: bool = False) -> None:
         """Write the network to one ``.anynn`` file (atomic; see :mod:`anynn.io`).
 
@@ -587,9 +619,7 @@ class Network:
             Also store the optimizer state, the RNG state and the training history, so
             that :meth:`fit` resumes exactly where it stopped.
         """
-        from .io import save
-
-        save(self, path, include_optimizer=include_optimizer)
+        io.write(path, self.state(include_training=include_optimizer))
 
     export = save
 
@@ -605,32 +635,47 @@ class Network:
 
     @classmethod
     def load(cls, path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
-        """Rebuild a network saved with :meth:`save` on any backend."""
-        from .io import load
+        """Rebuild a network saved with :meth:`save` on any backend.
 
-        return load(path, backend=backend, dtype=dtype)
+        Raises
+        ------
+        ModelFileError
+            If the file is missing, malformed, corrupted, foreign, newer or hostile.
+        BackendUnavailableError, AnynnValueError
+            If ``backend`` or ``dtype`` is invalid (checked before the file is read).
+        """
+        target = Backend(backend, "float32" if dtype is None else dtype)
+        state = io.read_state(path)
+        try:
+            return cls.from_state(state, target, dtype)
+        except Exception as exc:  # an activation that decodes but cannot compile
+            raise ModelFileError(f"{path}: the network cannot be built: {exc}") from exc
 
-    def __reduce__(self) -> tuple[Any, tuple[bytes, str, str]]:
-        """Pickle (and ``copy.deepcopy``) through the ``.anynn`` format, training state
-        included; unpickling rebuilds the network with the validating loader."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "network.anynn")
-            self.save(path, include_optimizer=True)
-            with open(path, "rb") as file:
-                data = file.read()
-        return (_unpickle, (data, self.backend.name, self.dtype))
+    def __reduce__(self) -> tuple[Any, tuple[bytes, Any, str]]:
+        """Pickle (and ``copy.deepcopy``) as ``.anynn`` bytes, training state included,
+        with the backend's picklable description; unpickling validates like a load."""
+        data = io.to_bytes(self.state(include_training=True))
+        return (from_bytes, (data, self.backend.spec(), self.dtype))
+
+
+def from_bytes(data: bytes, backend: Any = "numpy", dtype: Any = None) -> Network:
+    """Rebuild a network from ``.anynn`` bytes (:func:`anynn.io.to_bytes`) on ``backend``."""
+    return Network.from_state(io.from_bytes(data), backend, dtype)
 
 
 def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
-    """Rebuild a pickled network (see :meth:`Network.__reduce__`)."""
-    from .io import load
+    """Rebuild a network pickled by anynn 0.1, which stored the backend by its name."""
+    try:
+        namespace = importlib.import_module(backend)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"the pickled network needs the backend {backend!r}, which cannot be imported "
+            f"here: {exc}"
+        ) from exc
+    return from_bytes(data, namespace, dtype)
 
-    namespace: Any = importlib.import_module(backend) if backend == "torch" else backend
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "network.anynn")
-        with open(path, "wb") as file:
-            file.write(data)
-        return load(path, backend=namespace, dtype=dtype)
+
+io.register_loader(Network.load)
 
 
 def _through(layers: Sequence[Dense], X: Array) -> Array:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Backend, to_numpy
+from .backend import Backend, namespace_of, to_numpy
 from .errors import AnynnTypeError, AnynnValueError
 from .layers import Parameter
 from .schedules import Schedule, check_number
@@ -111,9 +111,7 @@ class Optimizer:
         if backend is not None:
             self._xp = backend.xp
         elif self._xp is None:
-            from array_api_compat import array_namespace
-
-            self._xp = array_namespace(params[0].value)
+            self._xp = namespace_of(params[0].value)
         if self._pending:
             self._state = {slot: [self._loaded(slot, p) for p in params] for slot in self.slots}
             self._pending = {}

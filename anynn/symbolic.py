@@ -30,8 +30,8 @@ from typing import Any
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
+from .backend import special_functions_for
 from .errors import ActivationError
-from .special import special_functions_for
 
 Array = Any
 ArrayFunction = Callable[[Array], Array]

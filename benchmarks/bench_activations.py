@@ -70,7 +70,8 @@ def gpu_part(n: int = 100_000_000) -> None:
     import array_api_compat.cupy as cxp
     import cupy
 
-    from anynn.kernels import cupy_kernels
+    from anynn.backend import Backend
+    from anynn.bound_activation import bind
 
     sync = cupy.cuda.Device().synchronize
     z = cupy.random.standard_normal(n, dtype=cupy.float32)
@@ -80,7 +81,7 @@ def gpu_part(n: int = 100_000_000) -> None:
     print(f"GPU, {n:.0e} float32 elements, f then g*f' (best of 10):")
     for name in ("sigmoid", "tanh", "gelu", "mish", "silu"):
         act = activations.get(name)
-        kernels = cupy_kernels(act.form, "float32")
+        kernels = bind(act, Backend("cupy", "float32"))
         standard = act.compiled(cxp)
 
         def fused(kernels: object = kernels) -> object:

@@ -1,12 +1,28 @@
-"""Backends: resolution from names and modules, host round trips, dtype handling."""
+"""Backends: resolution, host round trips, dtypes, the picklable spec, device abilities."""
 
 from __future__ import annotations
+
+import copy
+import importlib
+import math
+import pickle
+import sys
+import warnings
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 
 import anynn
-from anynn.backend import Backend, available_backends, cupy_available
+from anynn.backend import (
+    Backend,
+    CupyBackend,
+    Kernel,
+    NamespaceSpec,
+    available_backends,
+    cupy_available,
+)
+from anynn.errors import BackendUnavailableError, KernelUnavailableWarning
 
 
 # -- resolution ---------------------------------------------------------------------
@@ -158,3 +174,156 @@ def test_float32_weights_equal_rounded_float64_weights(backend: str) -> None:
         anynn.Network(3, [5], backend=backend, dtype="float64", seed=1).layers[0].weights
     )
     np.testing.assert_array_equal(w32, w64.astype(np.float32))
+
+
+# -- the picklable description --------------------------------------------------------
+@pytest.fixture
+def generic_namespace() -> ModuleType:
+    """``tests/strict_namespace.py``: array_api_strict re-exported under another name."""
+    pytest.importorskip("array_api_strict")
+    return importlib.import_module("strict_namespace")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_spec_round_trip_of_a_named_backend(backend: str, dtype: str) -> None:
+    b = Backend(backend, dtype)
+    assert b.spec() == backend
+    assert Backend(b.spec(), dtype) == b
+    assert pickle.loads(pickle.dumps(b)) == b
+    assert copy.deepcopy(b) == b
+
+
+def test_spec_round_trip_of_a_generic_namespace_module(generic_namespace: ModuleType) -> None:
+    b = Backend(generic_namespace, "float64")
+    assert b.name == "strict_namespace" and b.xp is generic_namespace
+    spec = b.spec()
+    assert spec == NamespaceSpec("strict_namespace")
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    again = pickle.loads(pickle.dumps(b))
+    assert again == b and again.xp is generic_namespace and again.dtype_name == "float64"
+    assert copy.deepcopy(b) == b
+    np.testing.assert_array_equal(anynn.to_numpy(again.asarray([[1.0, 2.0]])), [[1.0, 2.0]])
+
+
+def test_spec_of_a_module_not_importable_by_name_is_refused() -> None:
+    strict = pytest.importorskip("array_api_strict")
+    made = ModuleType("made_in_memory")
+    made.__dict__.update({k: getattr(strict, k) for k in dir(strict) if not k.startswith("_")})
+    made.__array_api_version__ = strict.__array_api_version__  # type: ignore[attr-defined]
+    b = Backend(made)
+    with pytest.raises(BackendUnavailableError, match="made_in_memory"):
+        b.spec()
+
+
+def test_module_spec_of_a_missing_module_is_refused() -> None:
+    with pytest.raises(BackendUnavailableError, match="no_such_namespace_module"):
+        Backend(NamespaceSpec("no_such_namespace_module"))
+
+
+def test_torch_by_name_and_spec() -> None:
+    pytest.importorskip("torch")
+    b = Backend("torch", "float64")
+    assert b.name == "torch" and b.spec() == "torch"
+    assert pickle.loads(pickle.dumps(b)) == b
+
+
+# -- device abilities ----------------------------------------------------------------
+def test_namespace_of_is_cached_per_array_type(backend: str) -> None:
+    b = Backend(backend)
+    xp = b.namespace_of(b.asarray([1.0]))
+    assert xp is b.namespace_of(b.asarray([2.0]))
+    assert hasattr(xp, "__array_api_version__")
+
+
+def test_special_functions_match_math_erf(backend: str) -> None:
+    b = Backend(backend, "float64")
+    erf, erfc = b.special_functions()
+    points = [-3.0, -0.5, 0.0, 1.0, 2.5]
+    z = b.asarray(points)
+    np.testing.assert_allclose(anynn.to_numpy(erf(z)), [math.erf(v) for v in points], rtol=1e-14)
+    np.testing.assert_allclose(anynn.to_numpy(erfc(z)), [math.erfc(v) for v in points], rtol=1e-13)
+
+
+def test_host_backends_fit_anything_and_have_no_kernels(backend: str) -> None:
+    b = Backend(backend)
+    assert b.fits_in_memory(10**15) and b.fits_in_memory(0, 0.5)
+    assert not b.compiles_kernels
+    assert b.elementwise_kernel("float32 x", "float32 out", "out = x;", "anynn_copy") is None
+
+
+def _fake_cupy(free: int, kernel_class: type) -> ModuleType:
+    """A stand-in for the cupy module: memGetInfo, ElementwiseKernel, ones, streams."""
+    cupy = ModuleType("cupy")
+    runtime = SimpleNamespace(memGetInfo=lambda: (free, 4 * free))
+    stream = SimpleNamespace(synchronize=lambda: None)
+    cupy.cuda = SimpleNamespace(  # type: ignore[attr-defined]
+        runtime=runtime, get_current_stream=lambda: stream
+    )
+    cupy.ElementwiseKernel = kernel_class  # type: ignore[attr-defined]
+    cupy.ones = np.ones  # type: ignore[attr-defined]
+    return cupy
+
+
+class _RecordingKernel:
+    built: list[tuple[str, ...]] = []
+
+    def __init__(self, in_params: str, out_params: str, body: str, name: str) -> None:
+        self.built.append((in_params, out_params, body, name))
+
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        return arrays[0] * 2
+
+
+def test_cupy_backend_is_registered_for_cupy() -> None:
+    from anynn.backend import base
+
+    assert base._SUBCLASSES["cupy"] is CupyBackend
+    assert issubclass(CupyBackend, Backend) and CupyBackend.compiles_kernels
+
+
+def test_cupy_backend_memory_and_kernels_with_a_stand_in_cupy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(1000, _RecordingKernel))
+    b = CupyBackend("numpy")  # CuPy's logic on the host namespace
+    assert b.fits_in_memory(500, 0.5) and not b.fits_in_memory(501, 0.5)
+    assert b.fits_in_memory(1000) and not b.fits_in_memory(1001)
+    _RecordingKernel.built.clear()
+    params = ("float64 g, float64 x", "float64 out", "out = g * x;", "anynn_seam_test_ok")
+    kernel = b.elementwise_kernel(*params)
+    assert isinstance(kernel, _RecordingKernel)
+    assert b.elementwise_kernel(*params) is kernel  # built and compiled once
+    assert _RecordingKernel.built == [params]
+
+
+class _FailingCompiler(Backend):
+    """A backend whose kernels never compile (as a CUDA compile error would)."""
+
+    compiles_kernels = True
+    attempts = 0
+
+    def _compile_kernel(self, in_params: str, out_params: str, body: str, name: str) -> Kernel:
+        type(self).attempts += 1
+        raise RuntimeError("nvrtc: error: identifier 'erfcxf' is undefined")
+
+
+def test_a_kernel_that_fails_to_compile_warns_once_and_gives_none() -> None:
+    b = _FailingCompiler("numpy")
+    params = ("float32 x", "float32 out", "out = erfcxf(x);", "anynn_seam_test_fails")
+    with pytest.warns(KernelUnavailableWarning, match=r"my_activation.*erfcxf.*standard"):
+        assert b.elementwise_kernel(*params, description="my_activation") is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert b.elementwise_kernel(*params, description="my_activation") is None
+    assert _FailingCompiler.attempts == 1
+
+
+def test_subclasses_construct_directly_and_backend_dispatches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from anynn.backend import base
+
+    assert type(_FailingCompiler("numpy")) is _FailingCompiler
+    monkeypatch.setitem(base._SUBCLASSES, "numpy", _FailingCompiler)
+    assert type(Backend("numpy")) is _FailingCompiler
+    assert type(Backend(np)) is _FailingCompiler

@@ -21,8 +21,9 @@ from safetensors.numpy import load_file
 from safetensors.numpy import save as safetensors_save
 
 import anynn as nn
-from anynn import ActivationError, ModelFileError, activations, atomic, io, optimizers
+from anynn import ActivationError, ModelFileError, activations, io, optimizers
 from anynn.cli import main
+from anynn.io import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBPROCESS_TIMEOUT = 120  # well above the library's 30 s stability backstop
@@ -176,7 +177,7 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
         f"""
         import sys, time
         import anynn as nn
-        from anynn import atomic
+        from anynn.io import atomic
 
         def slow_write(file, data):
             file.write(data[: len(data) // 2])

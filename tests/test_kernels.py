@@ -79,10 +79,12 @@ def test_kernels_agree_with_standard_path(name: str, dtype: str) -> None:
     cupy = pytest.importorskip("cupy")
     import array_api_compat.cupy as cxp
 
-    from anynn.kernels import cupy_kernels
+    from anynn.backend import Backend
+    from anynn.bound_activation import bind
 
     act = activations.get(name)
-    kernels = cupy_kernels(act.form, dtype)
+    kernels = bind(act, Backend("cupy", dtype))
+    assert kernels.fused_forward and kernels.path == "fused"
     host = np.concatenate([np.linspace(-100, 100, 2001), [-1e4, 1e4, 0.0, np.nan]])
     z = cupy.asarray(host, dtype=dtype)
     g = cupy.asarray(np.linspace(-1.0, 2.0, host.size), dtype=dtype)
@@ -103,7 +105,7 @@ def test_dense_layer_uses_fused_kernels_on_cupy() -> None:
     import anynn
 
     net = anynn.Network(3, [(4, True, "sigmoid"), (1, True, "tanh")], backend="cupy")
-    assert net.layers[0]._fused_backward is not None
+    assert net.layers[0].bound_activation.path == "fused"
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -101,7 +101,7 @@ def test_pure_erf_is_used_on_array_api_strict() -> None:
 def test_numpy_without_scipy_uses_the_pure_erf(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from anynn import special
+    from anynn.backend import special
 
     monkeypatch.setitem(sys.modules, "scipy", None)
     assert special.special_functions_for(xp) == (special.erf, special.erfc)

@@ -10,50 +10,41 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import optimizers
-from .backend import Backend, to_numpy
+from .. import optimizers
+from ..backend import Backend, to_numpy
+from ..errors import AnynnValueError, ModelFileError
+from ..history import History
+from ..state import TrainingState, generator_from_state
 from .container import little_endian, mapping
-from .errors import AnynnValueError, ModelFileError
-
-if TYPE_CHECKING:
-    from .network import Network
 
 MAX_STATE_DEPTH = 16
 """Deepest nesting of a saved training state."""
 
 _TENSOR_TAG, _FLOAT_TAG = "__tensor__", "__float__"
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_RNG_BIT_GENERATORS = {
-    "PCG64": np.random.PCG64,
-    "PCG64DXSM": np.random.PCG64DXSM,
-    "MT19937": np.random.MT19937,
-    "Philox": np.random.Philox,
-    "SFC64": np.random.SFC64,
-}
 
 
-def encode_training(net: Network, tensors: dict[str, np.ndarray]) -> dict[str, Any]:
-    """JSON form of ``net``'s optimizer, history and RNG state; arrays go into ``tensors``.
+def encode_training(training: TrainingState, tensors: dict[str, np.ndarray]) -> dict[str, Any]:
+    """JSON form of a training state; its arrays go into ``tensors`` as ``training.{n}``.
 
     Raises
     ------
     AnynnValueError
         If a state holds a value that cannot be saved, or uses a reserved key.
     """
-    optimizer = getattr(net, "optimizer", None)
-    history = getattr(net, "history", None)
+    history = training.history
     return {
-        "optimizer": None if optimizer is None else _encode_state(
-            optimizer.state_dict(), tensors, "optimizer"
+        "optimizer": None if training.optimizer is None else _encode_state(
+            training.optimizer, tensors, "optimizer"
         ),
         "history": None if history is None else _encode_state(
-            {"history": history.history, "epoch": history.epoch}, tensors, "history"
+            history.to_dict(), tensors, "history"
         ),
-        "rng": _encode_state(net.rng.bit_generator.state, tensors, "rng"),
+        "rng": _encode_state(training.rng, tensors, "rng"),
     }
 
 
@@ -107,12 +98,13 @@ def _decode_state(value: Any, tensors: dict[str, np.ndarray], used: set[str], de
 
 
 def decode_training(
-    training: dict[str, Any], tensors: dict[str, np.ndarray], backend: Backend
-) -> tuple[np.random.Generator, Any, Any]:
-    """The saved ``(rng, optimizer or None, history or None)``, each validated.
+    training: dict[str, Any], tensors: dict[str, np.ndarray], dtype: str
+) -> TrainingState:
+    """The saved training state, each part validated.
 
     ``training`` is the checked ``training`` object of the model description (keys
-    ``optimizer``, ``history``, ``rng``); ``tensors`` are the file's verified tensors.
+    ``optimizer``, ``history``, ``rng``); ``tensors`` are the file's verified tensors;
+    ``dtype`` is the file's parameter dtype (the optimizer state is checked against it).
 
     Raises
     ------
@@ -127,16 +119,11 @@ def decode_training(
         raise ModelFileError(f"training tensors {sorted(unused)[:5]} are not referenced")
     try:
         rng = mapping(state["rng"], "rng state")
-        name = rng.get("bit_generator")
-        if not isinstance(name, str) or name not in _RNG_BIT_GENERATORS:
-            raise ModelFileError(f"unknown bit generator {str(name)[:40]!r}")
-        bit_generator = _RNG_BIT_GENERATORS[name]()
-        bit_generator.state = rng
+        generator_from_state(rng)
         optimizer = None
         if state["optimizer"] is not None:
-            optimizer = optimizers.from_state(
-                mapping(state["optimizer"], "optimizer state"), backend
-            )
+            optimizer = mapping(state["optimizer"], "optimizer state")
+            optimizers.from_state(optimizer, Backend("numpy", dtype))  # validates only
         history = None
         if state["history"] is not None:
             history = _history(mapping(state["history"], "history", {"history", "epoch"}))
@@ -144,12 +131,10 @@ def decode_training(
         raise ModelFileError(f"invalid training state: {exc}") from None
     except Exception as exc:  # numpy / optimizer validation of the restored state
         raise ModelFileError(f"invalid training state: {exc}") from exc
-    return np.random.Generator(bit_generator), optimizer, history
+    return TrainingState(rng=rng, optimizer=optimizer, history=history)
 
 
-def _history(state: dict[str, Any]) -> Any:
-    from . import History
-
+def _history(state: dict[str, Any]) -> History:
     values, epochs = state["history"], state["epoch"]
     if not isinstance(values, dict) or not all(
         isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
@@ -158,4 +143,4 @@ def _history(state: dict[str, Any]) -> Any:
         raise ModelFileError("history must map names to lists of numbers")
     if not isinstance(epochs, list) or not all(isinstance(e, int) for e in epochs):
         raise ModelFileError("history epochs must be a list of integers")
-    return History(history={k: [float(x) for x in v] for k, v in values.items()}, epoch=epochs)
+    return History.from_dict(state)

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from .namespaces import known_name, namespace_of
+
 Array = Any
 ArrayFunction = Callable[[Array], Array]
 
@@ -34,12 +36,6 @@ SERIES_TERMS = 40
 CONTINUED_FRACTION_TERMS = 60
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ONE_OVER_SQRT_PI = 1.0 / math.sqrt(math.pi)
-
-
-def _namespace(x: Array) -> ModuleType:
-    from array_api_compat import array_namespace
-
-    return array_namespace(x)
 
 
 def _exp_minus_square(xp: ModuleType, x: Array) -> Array:
@@ -69,7 +65,7 @@ def _erfc_continued_fraction(xp: ModuleType, x: Array) -> Array:
 
 def _parts(x: Array) -> tuple[ModuleType, Array, Array, Array]:
     """Namespace, the mask ``|x| <= SERIES_LIMIT``, the series value and erfc(|x|)."""
-    xp = _namespace(x)
+    xp = namespace_of(x)
     magnitude = xp.abs(x)
     small = magnitude <= SERIES_LIMIT
     series = _erf_series(xp, xp.minimum(xp.maximum(x, -SERIES_LIMIT), SERIES_LIMIT))
@@ -91,22 +87,36 @@ def erfc(x: Array) -> Array:
     return xp.where(small, 1.0 - series, xp.where(xp.isnan(x), x, large))
 
 
+def _scipy_special() -> tuple[ArrayFunction, ArrayFunction]:
+    from scipy import special
+
+    return special.erf, special.erfc
+
+
+def _cupyx_special() -> tuple[ArrayFunction, ArrayFunction]:
+    from cupyx.scipy import special
+
+    return special.erf, special.erfc
+
+
+_NATIVE: dict[str, Callable[[], tuple[ArrayFunction, ArrayFunction]]] = {
+    "numpy": _scipy_special,
+    "cupy": _cupyx_special,
+}
+"""Backends with their own erf/erfc, by backend name (imported on first use)."""
+
+
 def special_functions_for(xp: ModuleType) -> tuple[ArrayFunction, ArrayFunction]:
     """Return ``(erf, erfc)`` array functions for the namespace ``xp``.
 
     The backend's own implementation where there is one (SciPy for NumPy, CuPy's
-    ``cupyx.scipy.special``), the pure Array API one otherwise.
+    ``cupyx.scipy.special``), the pure Array API one otherwise (and when the optional
+    library is not installed).
     """
-    name = xp.__name__
-    try:
-        if name in ("numpy", "array_api_compat.numpy"):
-            from scipy import special
-
-            return special.erf, special.erfc
-        if name in ("cupy", "array_api_compat.cupy"):
-            from cupyx.scipy import special as cupy_special
-
-            return cupy_special.erf, cupy_special.erfc
-    except ImportError:
-        pass
+    native = _NATIVE.get(known_name(xp) or "")
+    if native is not None:
+        try:
+            return native()
+        except ImportError:
+            pass
     return erf, erfc

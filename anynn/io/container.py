@@ -17,8 +17,9 @@ import stat
 from typing import Any
 
 import numpy as np
+from safetensors.numpy import save as to_safetensors
 
-from .errors import ModelFileError
+from ..errors import ModelFileError
 
 MAX_HEADER_BYTES = 16 * 2**20
 """Largest JSON header accepted (checked before it is read)."""
@@ -55,28 +56,38 @@ def bad(path: str, message: str) -> ModelFileError:
     return ModelFileError(f"{path}: {message}")
 
 
-def _read_bytes(path: str) -> tuple[bytes, bytes]:
-    """Return ``(header, data)`` of the container, sizes checked before reading."""
+def _check_header_length(where: str, n: int, size: int) -> None:
+    """Check the declared header length ``n`` against the limit and the total ``size``."""
+    if size < 8:
+        raise bad(where, f"truncated: {size} bytes, shorter than the 8-byte header length")
+    if n > MAX_HEADER_BYTES:
+        raise bad(where, f"header of {n} bytes exceeds the {MAX_HEADER_BYTES}-byte limit")
+    if 8 + n > size:
+        raise bad(where, f"truncated: the header needs {n} bytes, {size - 8} remain")
+
+
+def read_file(path: str) -> bytes:
+    """The bytes of the container at ``path``, its header length checked before reading.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a regular file, truncated or declares a huge header.
+    """
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise bad(path, "not a regular file")
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            if size < 8:
-                raise bad(path, f"truncated: {size} bytes, shorter than the 8-byte header length")
-            n = int.from_bytes(file.read(8), "little")
-            if n > MAX_HEADER_BYTES:
-                raise bad(path, f"header of {n} bytes exceeds the {MAX_HEADER_BYTES}-byte limit")
-            if 8 + n > size:
-                raise bad(path, f"truncated: the header needs {n} bytes, {size - 8} remain")
-            header = file.read(n)
-            data = file.read(size - 8 - n)
-            if len(header) != n or len(data) != size - 8 - n or file.read(1):
+            start = file.read(8)
+            _check_header_length(path, int.from_bytes(start, "little"), size)
+            data = start + file.read(size - 8)
+            if len(data) != size or file.read(1):
                 raise bad(path, "the file changed size while it was read")
     except OSError as exc:
         raise ModelFileError(f"cannot read the model file {path!r}: {exc}") from exc
-    return header, data
+    return data
 
 
 def _parse_int(text: str) -> int:
@@ -147,13 +158,11 @@ def mapping(value: Any, what: str, keys: set[str] | None = None) -> dict[str, An
     return value
 
 
-def _tensor_table(
-    path: str, header: dict[str, Any], data: bytes
-) -> Table:
+def _tensor_table(path: str, header: dict[str, Any], data: memoryview) -> Table:
     """Check every tensor entry against the data size; return its dtype, shape and bytes."""
     table = {}
     spans = []
-    view = memoryview(data)
+    view = data
     for name, entry in header.items():
         where = f"{path}: tensor {name[:80]!r}"
         entry = mapping(entry, where, {"dtype", "shape", "data_offsets"})
@@ -187,24 +196,29 @@ def _tensor_table(
     return table
 
 
-def read_container(path: str) -> tuple[dict[str, Any], Table]:
-    """Read a safetensors file strictly: ``(metadata, tensor table)``, nothing decoded.
+def read_container(data: bytes, where: str) -> tuple[dict[str, Any], Table]:
+    """Parse a safetensors container strictly: ``(metadata, tensor table)``, nothing decoded.
 
-    The header length is checked before the header is read, the header is strict JSON,
+    The header length is checked before the header is parsed, the header is strict JSON,
     and every tensor's dtype, shape and offsets are checked against the data (no gap,
-    no overlap, nothing left over).
+    no overlap, nothing left over). ``where`` (a path or a label) starts every message.
 
     Raises
     ------
     ModelFileError
-        If the file is missing, not a regular file, truncated, or its header is invalid.
+        If the data are truncated or the header is invalid.
     """
-    header_bytes, data = _read_bytes(path)
-    header = mapping(strict_json(header_bytes, f"{path}: the header"), f"{path}: the header")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ModelFileError(f"{where}: model data must be bytes; got {type(data).__name__}")
+    view = memoryview(data).cast("B")
+    n = int.from_bytes(view[:8], "little")
+    _check_header_length(where, n, len(view))
+    header_bytes = bytes(view[8 : 8 + n])
+    header = mapping(strict_json(header_bytes, f"{where}: the header"), f"{where}: the header")
     if "__metadata__" not in header:
-        raise bad(path, "a safetensors file without metadata: not an anynn model")
-    metadata = mapping(header.pop("__metadata__"), f"{path}: __metadata__")
-    return metadata, _tensor_table(path, header, data)
+        raise bad(where, "a safetensors file without metadata: not an anynn model")
+    metadata = mapping(header.pop("__metadata__"), f"{where}: __metadata__")
+    return metadata, _tensor_table(where, header, view[8 + n :])
 
 
 def to_arrays(table: Table) -> dict[str, np.ndarray]:
@@ -217,6 +231,4 @@ def to_arrays(table: Table) -> dict[str, np.ndarray]:
 
 def to_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     """The container holding ``tensors`` (little-endian) and the string ``metadata``."""
-    from safetensors.numpy import save as to_safetensors
-
     return to_safetensors(tensors, metadata=metadata)
