@@ -89,18 +89,18 @@ def export_onnx(source: str, target: str, opset: int | None, dtype: str | None) 
     file, a missing ``onnx`` package or a network that cannot be exported.
     """
     from .errors import AnynnError
+    from .io import read_state
     from .onnx import DEFAULT_OPSET, export
 
     try:
-        net = load(source)
-        model = export(net, target, opset=DEFAULT_OPSET if opset is None else opset, dtype=dtype)
+        state = read_state(source)
+        model = export(state, target, opset=DEFAULT_OPSET if opset is None else opset, dtype=dtype)
     except AnynnError as exc:
         print(f"anynn export-onnx: {exc}", file=sys.stderr)
         return 1
-    opset_used = model.opset_import[0].version
-    print(f"{target}: ONNX model (opset {opset_used}, IR {model.ir_version}), "
-          f"{len(model.graph.node)} nodes, input X (N, {net.inputs}), output Y (N, {net.outputs}), "
-          f"{dtype or net.dtype}")
+    print(f"{target}: ONNX model (opset {model.opset_import[0].version}, IR {model.ir_version}), "
+          f"{len(model.graph.node)} nodes, input X (N, {state.inputs}), output Y "
+          f"(N, {state.layers[-1].length}), {dtype or state.dtype}")
     return 0
 
 

@@ -157,6 +157,12 @@ def test_graph_structure_and_metadata(tmp_path: object) -> None:
     model = net.to_onnx(path)
     loaded = onnx.load(path)
     assert loaded == model
+    import anynn.onnx as anynn_onnx
+    from anynn.io import read_state
+
+    net.save(os.path.join(str(tmp_path), "net.anynn"))
+    from_file = anynn_onnx.export(read_state(os.path.join(str(tmp_path), "net.anynn")), None)
+    assert from_file == model  # a NetworkState (what the CLI reads) exports the same model
     onnx.checker.check_model(loaded, full_check=True)
     graph = model.graph
     assert [i.name for i in graph.input] == ["X"] and [o.name for o in graph.output] == ["Y"]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnynnError, AnynnTypeError, AnynnValueError
+from ..state import NetworkState
 
 DEFAULT_OPSET = 17
 """The default opset: onnxruntime 1.13 and later load it (and IR version 8)."""
@@ -73,6 +74,21 @@ def check_dtype(dtype: Any, default: str) -> np.dtype:
     return resolved
 
 
+def _state_of(net: Any) -> NetworkState:
+    """The plain state of a Network (or ``net`` itself, already a NetworkState)."""
+    if isinstance(net, NetworkState):
+        return net
+    state = getattr(net, "state", None)
+    if not callable(state):
+        raise AnynnTypeError(
+            f"net must be an anynn.Network or a NetworkState; got {type(net).__name__}"
+        )
+    result = state()
+    if not isinstance(result, NetworkState):
+        raise AnynnTypeError(f"net.state() must return a NetworkState; got {type(result).__name__}")
+    return result
+
+
 def export(
     net: Any,
     path: str | os.PathLike[str] | None,
@@ -86,8 +102,8 @@ def export(
 
     Parameters
     ----------
-    net : anynn.Network
-        The network (any backend).
+    net : anynn.Network or anynn.state.NetworkState
+        The network (any backend), or its plain state (what a model file holds).
     path : str or os.PathLike or None
         Where to write the model (atomically); None writes nothing.
     opset : int, default 17
@@ -111,24 +127,22 @@ def export(
         pair of array functions (other than softmax).
     """
     onnx = require_onnx()
-    if not all(hasattr(net, name) for name in ("layers", "inputs", "dtype")):
-        raise AnynnTypeError(f"net must be an anynn.Network; got {type(net).__name__}")
+    state = _state_of(net)
     opset = check_opset(opset, onnx.defs.onnx_opset_version())
-    resolved = check_dtype(dtype, net.dtype)
-    from .model import build_model, check_outputs, network_layers
+    resolved = check_dtype(dtype, state.dtype)
+    from .model import build_model, check_outputs
 
-    wanted = check_outputs(outputs)
     model = build_model(
-        network_layers(net),
-        net.inputs,
+        state,
         dtype=resolved,
         opset=opset,
-        outputs=wanted,
+        outputs=check_outputs(outputs),
         native_ops=bool(native_ops),
-        doc=f"anynn network: {net!r}",
+        doc=f"anynn network: {state.inputs} inputs, layers "
+        + ", ".join(f"{layer.length} {layer.activation.name}" for layer in state.layers),
     )
     if path is not None:
-        from ..atomic import write_atomic
+        from ..io.atomic import write_atomic
 
         write_atomic(os.fspath(path), model.SerializeToString())
     return model

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import special
+from ..backend import special
 
 Array = Any
 
@@ -136,7 +136,7 @@ def atanh(xp: Any, x: Array) -> Array:
 
 
 def erf(xp: Any, x: Array) -> Array:
-    """The error function by :func:`anynn.special.erf` (series and continued fraction,
+    """The error function by :func:`anynn.backend.special.erf` (series and continued fraction,
     about 3e-15 relative in float64), exact at ``+-inf``.
 
     This is the float64 ``erf`` of exported models: onnxruntime has no float64 ``Erf``
@@ -146,7 +146,7 @@ def erf(xp: Any, x: Array) -> Array:
 
 
 def erfc(xp: Any, x: Array) -> Array:
-    """The complementary error function by :func:`anynn.special.erfc`, computed in
+    """The complementary error function by :func:`anynn.backend.special.erfc`, computed in
     float64 whatever the dtype of ``x`` (its ``1 - erf`` part loses 8 bits near
     ``|x| = 2``, too many in float32), exact at ``+-inf``."""
     wide = x if x.dtype == xp.float64 else xp.astype(x, xp.float64)

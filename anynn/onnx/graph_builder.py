@@ -3,7 +3,7 @@
 :class:`GraphBuilder` collects nodes and initializers of one graph in one float dtype;
 :class:`Traced` is a tensor of that graph with Python operators (``a + 1.0``,
 ``x < 0.0``) and an ``__array_namespace__`` (:class:`TracingNamespace`), so code written
-against the Array API standard, such as :func:`anynn.special.erf` or the decompositions
+against the Array API standard, such as :func:`anynn.backend.special.erf` or the decompositions
 in :mod:`anynn.onnx.elementary`, runs on it unchanged and emits the same computation as
 ONNX nodes. Python numbers become scalar initializers of the graph dtype, as they become
 values of the array dtype in the Array API (a Python float never upcasts float32).

@@ -1,4 +1,5 @@
-"""A :class:`anynn.Network` as an ONNX model: MatMul + Add + activation per layer.
+"""A network (its :class:`anynn.state.NetworkState`) as an ONNX model: MatMul + Add +
+activation per layer.
 
 The graph has one input ``X`` of shape ``(N, inputs)`` (``N`` is a dynamic batch
 dimension) and the output ``Y`` of shape ``(N, outputs)``: what :meth:`Network.predict`
@@ -13,7 +14,6 @@ activation's name, its expression and the stable form that was translated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import onnx
@@ -22,6 +22,7 @@ from onnx import helper
 from .. import __version__
 from ..activations import Activation
 from ..errors import AnynnValueError
+from ..state import NetworkState, parameter_name
 from .activation import emit_activation
 from .graph_builder import GraphBuilder, Traced
 
@@ -56,8 +57,7 @@ def _metadata(activations: Sequence[Activation]) -> dict[str, str]:
 
 
 def build_model(
-    layers: Sequence[tuple[np.ndarray, np.ndarray | None, Activation]],
-    inputs: int,
+    state: NetworkState,
     *,
     dtype: np.dtype,
     opset: int,
@@ -65,14 +65,12 @@ def build_model(
     native_ops: bool = False,
     doc: str = "",
 ) -> onnx.ModelProto:
-    """The ONNX model of a dense network given as ``(weight, bias or None, activation)``.
+    """The ONNX model of the network ``state``.
 
     Parameters
     ----------
-    layers : sequence of (array, array or None, Activation)
-        Per layer the ``(n_in, n_out)`` weight, the ``(n_out,)`` bias, the activation.
-    inputs : int
-        Number of input features.
+    state : NetworkState
+        The network as plain data (host weights and biases, activations).
     dtype : numpy.dtype
         ``float32`` or ``float64``.
     opset : int
@@ -85,22 +83,23 @@ def build_model(
     builder = GraphBuilder(dtype, opset)
     x = Traced(builder, "X")
     logits = x
-    for i, (weight, bias, activation) in enumerate(layers):
+    for i, layer in enumerate(state.layers):
         builder.scope = f"layers.{i}"
-        z = builder.op("MatMul", x, builder.initializer(weight, f"layers.{i}.weight"))
-        if bias is not None:
-            z = builder.op("Add", z, builder.initializer(bias, f"layers.{i}.bias"))
+        weight = builder.initializer(layer.weights, parameter_name(i, "weight"))
+        z = builder.op("MatMul", x, weight)
+        if layer.biases is not None:
+            z = builder.op("Add", z, builder.initializer(layer.biases, parameter_name(i, "bias")))
         logits = z
-        x = emit_activation(builder, activation, z, native_ops=native_ops)
+        x = emit_activation(builder, layer.activation, z, native_ops=native_ops)
     builder.scope = "outputs"
-    width = int(layers[-1][0].shape[1])
+    width = state.layers[-1].length
     results = {"Y": x, "logits": logits}
     for name in outputs:
         builder.op("Identity", results[name], output=name)
     graph = helper.make_graph(
         builder.nodes,
         "anynn",
-        [helper.make_tensor_value_info("X", builder.tensor_type, ["N", inputs])],
+        [helper.make_tensor_value_info("X", builder.tensor_type, ["N", state.inputs])],
         [helper.make_tensor_value_info(n, builder.tensor_type, ["N", width]) for n in outputs],
         initializer=builder.initializers,
         doc_string=doc,
@@ -114,15 +113,6 @@ def build_model(
         doc_string=doc,
     )
     model.ir_version = helper.find_min_ir_version_for(opsets)
-    helper.set_model_props(model, _metadata([layer[2] for layer in layers]))
+    helper.set_model_props(model, _metadata([layer.activation for layer in state.layers]))
     onnx.checker.check_model(model, full_check=True)
     return model
-
-
-def network_layers(net: Any) -> list[tuple[np.ndarray, np.ndarray | None, Activation]]:
-    """``(weight, bias or None, activation)`` of each layer of ``net``, on the host."""
-    result = []
-    for layer in net.layers:
-        host = layer.host_parameters()
-        result.append((np.asarray(host["weight"]), host.get("bias"), layer.activation))
-    return result
