@@ -14,6 +14,7 @@ activation's name, its expression and the stable form that was translated.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -56,6 +57,59 @@ def _metadata(activations: Sequence[Activation]) -> dict[str, str]:
     return props
 
 
+def emit_network(
+    builder: GraphBuilder, state: NetworkState, *, native_ops: bool = False
+) -> tuple[Traced, Traced]:
+    """Emit the layers of ``state`` on the input ``X``; returns ``(output, logits)``."""
+    x = Traced(builder, "X")
+    logits = x
+    for i, layer in enumerate(state.layers):
+        builder.scope = f"layers.{i}"
+        weight = builder.initializer(layer.weights, parameter_name(i, "weight"))
+        z = builder.op("MatMul", x, weight)
+        if layer.biases is not None:
+            z = builder.op("Add", z, builder.initializer(layer.biases, parameter_name(i, "bias")))
+        logits = z
+        x = emit_activation(builder, layer.activation, z, native_ops=native_ops)
+    builder.scope = "outputs"
+    return x, logits
+
+
+def make_model(
+    builder: GraphBuilder,
+    state: NetworkState,
+    outputs: Sequence[tuple[str, Traced, int, list[Any]]],
+    doc: str = "",
+) -> onnx.ModelProto:
+    """The checked model of ``builder``'s graph with input ``X`` and ``outputs``.
+
+    Each output is ``(name, tensor, element type, shape)``; ``Identity`` nodes give the
+    tensors their names.
+    """
+    for name, tensor, _, _ in outputs:
+        builder.op("Identity", tensor, output=name)
+    graph = helper.make_graph(
+        builder.nodes,
+        "anynn",
+        [helper.make_tensor_value_info("X", builder.tensor_type, ["N", state.inputs])],
+        [helper.make_tensor_value_info(n, kind, shape) for n, _, kind, shape in outputs],
+        initializer=builder.initializers,
+        doc_string=doc,
+    )
+    opsets = [helper.make_opsetid("", builder.opset)]
+    model = helper.make_model(
+        graph,
+        opset_imports=opsets,
+        producer_name="anynn",
+        producer_version=__version__,
+        doc_string=doc,
+    )
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    helper.set_model_props(model, _metadata([layer.activation for layer in state.layers]))
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
 def build_model(
     state: NetworkState,
     *,
@@ -81,38 +135,9 @@ def build_model(
         Use ONNX's activation operators for built-ins (see :mod:`anynn.onnx.activation`).
     """
     builder = GraphBuilder(dtype, opset)
-    x = Traced(builder, "X")
-    logits = x
-    for i, layer in enumerate(state.layers):
-        builder.scope = f"layers.{i}"
-        weight = builder.initializer(layer.weights, parameter_name(i, "weight"))
-        z = builder.op("MatMul", x, weight)
-        if layer.biases is not None:
-            z = builder.op("Add", z, builder.initializer(layer.biases, parameter_name(i, "bias")))
-        logits = z
-        x = emit_activation(builder, layer.activation, z, native_ops=native_ops)
-    builder.scope = "outputs"
-    width = state.layers[-1].length
-    results = {"Y": x, "logits": logits}
-    for name in outputs:
-        builder.op("Identity", results[name], output=name)
-    graph = helper.make_graph(
-        builder.nodes,
-        "anynn",
-        [helper.make_tensor_value_info("X", builder.tensor_type, ["N", state.inputs])],
-        [helper.make_tensor_value_info(n, builder.tensor_type, ["N", width]) for n in outputs],
-        initializer=builder.initializers,
-        doc_string=doc,
+    output, logits = emit_network(builder, state, native_ops=native_ops)
+    results = {"Y": output, "logits": logits}
+    shape = ["N", state.layers[-1].length]
+    return make_model(
+        builder, state, [(n, results[n], builder.tensor_type, shape) for n in outputs], doc
     )
-    opsets = [helper.make_opsetid("", opset)]
-    model = helper.make_model(
-        graph,
-        opset_imports=opsets,
-        producer_name="anynn",
-        producer_version=__version__,
-        doc_string=doc,
-    )
-    model.ir_version = helper.find_min_ir_version_for(opsets)
-    helper.set_model_props(model, _metadata([layer.activation for layer in state.layers]))
-    onnx.checker.check_model(model, full_check=True)
-    return model
