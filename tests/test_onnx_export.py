@@ -298,3 +298,21 @@ def test_example_exports_and_agrees(tmp_path: object) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "predictions agree" in result.stdout and "onnxruntime" in result.stdout
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("opset", [13, 21, "latest"])
+def test_every_builtin_at_other_opsets(opset: int | str) -> None:
+    from packaging.version import Version
+
+    runtime_limit = 28 if Version(ort.__version__) >= Version("1.32") else 21
+    opset = min(onnx.defs.onnx_opset_version(), runtime_limit) if opset == "latest" else opset
+    if opset > onnx.defs.onnx_opset_version():
+        pytest.skip("onnx too old")
+    for dtype in DTYPES:
+        X = sweep(np.dtype(dtype).type)[:, None]
+        scale = np.maximum(1.0, np.nan_to_num(np.abs(X.astype(np.float64)), posinf=0.0))
+        for name, spec in ELEMENTWISE.items():
+            net = exact_layer(spec, dtype)
+            model = net.to_onnx(None, opset=opset)
+            problems = mismatches(run(model, X), numpy_output(net, X), scale)
+            assert not problems, (name, dtype, opset, problems)
