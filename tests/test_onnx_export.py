@@ -78,6 +78,8 @@ def test_activation_matches_numpy_on_the_sweep(name: str, dtype: str) -> None:
         assert got.dtype == expected.dtype
         assert not mismatches(got, expected, scale), (level, mismatches(got, expected, scale))
     assert np.isnan(got[np.isnan(X[:, 0]), 0]).all()  # NaN in, NaN out
+    used = {name for node in model.graph.node for name in node.input}
+    assert all(init.name in used for init in model.graph.initializer)
     if dtype == "float64":
         assert not {node.op_type for node in model.graph.node} & NO_FLOAT64_KERNEL
 

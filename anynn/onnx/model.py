@@ -84,16 +84,18 @@ def make_model(
     """The checked model of ``builder``'s graph with input ``X`` and ``outputs``.
 
     Each output is ``(name, tensor, element type, shape)``; ``Identity`` nodes give the
-    tensors their names.
+    tensors their names. Constants no node reads (a ``Heaviside``'s value at 0, which
+    anynn does not use) are left out.
     """
     for name, tensor, _, _ in outputs:
         builder.op("Identity", tensor, output=name)
+    used = {name for node in builder.nodes for name in node.input}
     graph = helper.make_graph(
         builder.nodes,
         "anynn",
         [helper.make_tensor_value_info("X", builder.tensor_type, ["N", state.inputs])],
         [helper.make_tensor_value_info(n, kind, shape) for n, _, kind, shape in outputs],
-        initializer=builder.initializers,
+        initializer=[i for i in builder.initializers if i.name in used],
         doc_string=doc,
     )
     opsets = [helper.make_opsetid("", builder.opset)]
