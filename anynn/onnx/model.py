@@ -13,6 +13,7 @@ activation's name, its expression and the stable form that was translated.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,12 +21,18 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from .. import __version__
 from ..activations import Activation
 from ..errors import AnynnValueError
 from ..state import NetworkState, parameter_name
 from .activation import emit_activation
 from .graph_builder import GraphBuilder, Traced
+
+
+def anynn_version() -> str:
+    """The running anynn's ``__version__``, read from the already loaded package (an
+    import of the package here would close an import cycle through ``anynn.network``)."""
+    return str(sys.modules[__name__.split(".")[0]].__version__)
+
 
 OUTPUT_NAMES = ("Y", "logits")
 """The outputs a model can have: the network's output and the last pre-activation."""
@@ -48,7 +55,7 @@ def check_outputs(outputs: Sequence[str]) -> tuple[str, ...]:
 
 
 def _metadata(activations: Sequence[Activation]) -> dict[str, str]:
-    props = {"anynn.version": __version__, "anynn.layers": str(len(activations))}
+    props = {"anynn.version": anynn_version(), "anynn.layers": str(len(activations))}
     for i, activation in enumerate(activations):
         props[f"anynn.layers.{i}.activation"] = activation.name
         if activation.expr is not None:
@@ -103,7 +110,7 @@ def make_model(
         graph,
         opset_imports=opsets,
         producer_name="anynn",
-        producer_version=__version__,
+        producer_version=anynn_version(),
         doc_string=doc,
     )
     model.ir_version = helper.find_min_ir_version_for(opsets)
