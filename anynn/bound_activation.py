@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from .backend import Backend, Kernel, warn_kernel_unavailable
 from .errors import ActivationError
-from .kernels import kernel_params, kernel_source
+from .symbolic import kernel_params, kernel_source
 
 if TYPE_CHECKING:
-    from .activations import Activation
+    from .activation import Activation
 
 Array = Any
 Forward = Callable[[Array], Array]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation
+from .activation import Activation
 from .backend import Backend, to_numpy
 from .bound_activation import bind
 from .errors import AnynnValueError

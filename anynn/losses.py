@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation
+from .activation import Activation
 from .backend import clip
 from .errors import AnynnValueError
 from .registry import resolve

@@ -16,7 +16,7 @@ from .errors import AnynnValueError
 from .history import History
 
 if TYPE_CHECKING:
-    from .activations import Activation
+    from .activation import Activation
 
 RNG_BIT_GENERATORS: dict[str, type[np.random.BitGenerator]] = {
     "PCG64": np.random.PCG64,

@@ -98,7 +98,7 @@ def test_float32_stays_float32_on_every_backend(backend: str, name: str) -> None
     z = b.asarray(np.linspace(-5, 5, 11))
     act = activations.get(name)
     compiled = act.compiled(b.xp)
-    outputs = [act(z), act.derivative(z), *compiled.f_and_df(z)]
+    outputs = [act(z), act.derivative(z), compiled.f(z), compiled.df(z)]
     if compiled.df_from_output is not None:
         outputs.append(compiled.df_from_output(act(z)))
     for out in outputs:

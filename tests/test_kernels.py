@@ -9,7 +9,7 @@ import pytest
 
 from anynn import activations
 from anynn.errors import ActivationError
-from anynn.kernels import kernel_params, kernel_source
+from anynn.symbolic import kernel_params, kernel_source
 
 ELEMENTWISE = sorted(n for n, a in activations.BUILTINS.items() if a.elementwise)
 DOUBLE_LITERAL = re.compile(r"(?<![\w.])\d+\.\d*(?:e[+-]?\d+)?(?![\w.])", re.IGNORECASE)

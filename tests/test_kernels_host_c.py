@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from anynn import activations
-from anynn.kernels import kernel_source
+from anynn.symbolic import kernel_source
 
 CC = shutil.which("cc") or shutil.which("gcc")
 pytestmark = pytest.mark.skipif(CC is None, reason="needs a C compiler")

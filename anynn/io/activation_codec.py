@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import activations, exprtree
+from .. import activations
 from ..errors import ActivationError, AnynnError, ModelFileError
+from ..symbolic import exprtree
 from .container import mapping
 
 

@@ -1,21 +1,19 @@
-"""C sources of the fused elementwise activation kernels (the CuPy fast path).
+"""C code for fused elementwise kernels, from a :class:`~anynn.symbolic.form.Form`.
 
-The kernels are generated from the same verified (possibly rewritten) :class:`Form` as
-the standard path, through SymPy's C99 printer with anynn's rules: ``float`` and
-``double`` variants (float literals carry an ``F`` suffix and math functions their
-``f`` variants, so a float kernel never computes in double), numeric subtrees folded to
-literals, small integer powers expanded, ``Max``/``Min``/``Heaviside``/``sign``/
+The kernels are generated from the same verified (possibly rewritten) form as the Array
+API path, through SymPy's C99 printer with anynn's rules: ``float`` and ``double``
+variants (float literals carry an ``F`` suffix and functions their ``f`` variants, both
+from the node table, so a float kernel never computes in double), numeric subtrees folded
+to literals, small integer powers expanded, ``Max``/``Min``/``Heaviside``/``sign``/
 ``Piecewise`` printed as ternaries that propagate NaN (C's ``fmaxf(0, NaN)`` is 0), and
-the same kink convention as :mod:`anynn.symbolic`.
+the same kink convention as :mod:`anynn.symbolic.form`.
 
 - forward: ``out = f(x)``;
 - backward: ``out = g * f'(x)``, or ``out = g * f'(y)`` from the stored output when the
   form has a verified ``df_from_output``.
 
-Generating the source needs no GPU (:func:`kernel_source`); a backend that compiles
-kernels builds them (:meth:`anynn.backend.Backend.elementwise_kernel`), and
-:func:`anynn.bound_activation.bind` decides which to use. The standard Array API path
-stays the reference and the fallback.
+Generating the source needs no GPU; a backend with elementwise kernels (CuPy) compiles
+what :func:`kernel_source` and :func:`kernel_params` describe.
 """
 
 from __future__ import annotations
@@ -26,11 +24,16 @@ import sympy
 from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
-from .errors import ActivationError
-from .symbolic import MAX_EXPANDED_POWER, Form, float_value
+from ..errors import ActivationError
+from .form import MAX_EXPANDED_POWER, Form, float_value, straight_line
+from .nodes import spec_of
 
 C_TYPES = {"float32": "float", "float64": "double"}
 DIRECTIONS = ("forward", "backward", "backward_from_output")
+STRUCTURAL_RULES = frozenset(
+    {"Add", "Mul", "Pow", "Max", "Min", "And", "Or", "Piecewise", "ExprCondPair"}
+)
+"""Table rows without a C spelling that this printer prints by a rule of its own."""
 
 
 def _fold_numbers(expr: sympy.Basic) -> sympy.Basic:
@@ -112,19 +115,22 @@ class KernelPrinter(C99CodePrinter):
     def _print_Min(self, expr: sympy.Min) -> str:  # noqa: N802
         return self._fold(expr, "<")
 
-    def _print_sign(self, expr: sympy.sign) -> str:
-        g = self._print(expr.args[0])
-        one = self.literal(1.0)
-        return f"(({g}) > 0 ? {one} : (({g}) < 0 ? -{one} : ({g})))"
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        """Print a tabled node by its C spelling; other nodes by the rules below."""
+        spec = spec_of(expr) if isinstance(expr, sympy.Basic) else None
+        if spec is not None and spec.c is not None:
+            template = spec.c[0 if self.ctype == "float" else 1]
+            return template.format(*(self._print(a) for a in expr.args))
+        return str(super()._print(expr, **kwargs))
 
-    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802
-        # 0 at 0 (see anynn.symbolic.canonical_steps); NaN stays NaN.
-        g = self._print(expr.args[0])
-        one, zero = self.literal(1.0), self.literal(0.0)
-        return f"(({g}) > 0 ? {one} : (({g}) <= 0 ? {zero} : ({g})))"
+    def _join(self, expr: sympy.Basic, op: str) -> str:
+        return "(" + f" {op} ".join(f"({self._print(a)})" for a in expr.args) + ")"
 
-    def _print_DiracDelta(self, expr: sympy.DiracDelta) -> str:  # noqa: N802
-        return self.literal(0.0)
+    def _print_And(self, expr: sympy.And) -> str:  # noqa: N802
+        return self._join(expr, "&&")
+
+    def _print_Or(self, expr: sympy.Or) -> str:  # noqa: N802
+        return self._join(expr, "||")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:  # noqa: N802
         *branches, (last_value, last_cond) = expr.args
@@ -162,16 +168,11 @@ def kernel_source(form: Form, direction: str, dtype: str) -> str:
         raise ActivationError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
     printer = KernelPrinter(ctype, symbol, name)
     lines: list[str] = []
-    used = exprs[0].free_symbols
-    for index, (bound, value) in enumerate(bindings):
-        if bound in used:
-            lines.append(f"const {ctype} bnd{index} = {printer.doprint(_fold_numbers(value))};")
-            printer.names[bound] = f"bnd{index}"
     # CuPy reserves n, i and names starting with "_" inside kernel bodies
-    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tmp"))
-    for temp, value in replacements:
-        lines.append(f"const {ctype} {temp.name} = {printer.doprint(_fold_numbers(value))};")
-        printer.names[temp] = temp.name
+    steps, reduced = straight_line(exprs, bindings, "bnd", "tmp")
+    for local, bound, value in steps:
+        lines.append(f"const {ctype} {local} = {printer.doprint(_fold_numbers(value))};")
+        printer.names[bound] = local
     result = printer.doprint(_fold_numbers(reduced[0]))
     guard_f, guard_df = form.nan_guard
     guard = guard_f if direction == "forward" else guard_df if direction == "backward" else False
@@ -189,3 +190,5 @@ def kernel_params(direction: str, dtype: str) -> tuple[str, str]:
     inputs = {"forward": "x", "backward": "g, x", "backward_from_output": "g, y"}[direction]
     typed = ", ".join(f"{dtype} {name.strip()}" for name in inputs.split(","))
     return typed, f"{dtype} out"
+
+

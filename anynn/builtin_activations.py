@@ -1,0 +1,131 @@
+"""The built-in activation library and softmax (re-exported by :mod:`anynn.activations`).
+
+Elementwise built-ins are SymPy expressions in :data:`anynn.activations.X`, verified and
+compiled like any user expression on first use; parametrised ones (``leaky_relu``,
+``elu``) are :class:`~anynn.activations.ActivationFamily` objects. Softmax is an explicit
+``(f, df)`` pair with a cheaper vector-Jacobian product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sympy
+from sympy.codegen.cfunctions import expm1
+
+from .activation import Activation, ActivationFamily
+from .backend import namespace_of
+from .errors import ActivationError
+from .symbolic import Y
+from .symbolic.form import X
+
+Array = Any
+
+
+def softmax_function(z: Array) -> Array:
+    """Row-wise softmax, shifted by the row maximum so it never overflows."""
+    xp = namespace_of(z)
+    shifted = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return shifted / xp.sum(shifted, axis=-1, keepdims=True)
+
+
+def softmax_jacobian(z: Array) -> Array:
+    """Per-sample Jacobian of softmax: ``diag(s) - s s^T``, shape ``z.shape + (k,)``."""
+    xp = namespace_of(z)
+    s = softmax_function(z)
+    k = z.shape[-1]
+    eye = xp.eye(k, dtype=z.dtype, device=z.device)
+    return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
+
+
+def softmax_vjp(s: Array, g: Array) -> Array:
+    """``g @ J`` for the softmax output ``s``: ``s * (g - sum(g * s))`` per sample."""
+    xp = namespace_of(s)
+    return s * (g - xp.sum(g * s, axis=-1, keepdims=True))
+
+
+# -- the built-in library ---------------------------------------------------------------
+SELU_ALPHA = sympy.Float("1.6732632423543772848170429916717", 30)
+SELU_SCALE = sympy.Float("1.0507009873554804934193349852946", 30)
+
+
+def _elu_expr(alpha: float) -> sympy.Expr:
+    # Min(x, 0) keeps expm1 from overflowing in the branch `where` discards.
+    return sympy.Piecewise((X, X > 0), (alpha * expm1(sympy.Min(X, 0)), True))
+
+
+def _expression(name: str, expr: sympy.Expr, init: str = "glorot", **kw: Any) -> Activation:
+    return Activation(name, expr=expr, builtin=name, init=init, **kw)
+
+
+identity = _expression("identity", X)
+sigmoid = _expression("sigmoid", 1 / (1 + sympy.exp(-X)))
+tanh = _expression("tanh", sympy.tanh(X))
+relu = _expression("relu", sympy.Max(0, X), init="he")
+leaky_relu = ActivationFamily(
+    "leaky_relu",
+    lambda alpha: sympy.Piecewise((X, X > 0), (alpha * X, True)),
+    {"alpha": 0.01},
+    init="he",
+)
+elu = ActivationFamily(
+    "elu",
+    _elu_expr,
+    {"alpha": 1.0},
+    init="he",
+    output_hint=lambda alpha: sympy.Piecewise((1, Y > 0), (Y + alpha, True)),
+)
+selu = _expression(
+    "selu",
+    SELU_SCALE * _elu_expr(SELU_ALPHA),
+    init="lecun",
+    output_hints=(sympy.Piecewise((SELU_SCALE, Y > 0), (Y + SELU_SCALE * SELU_ALPHA, True)),),
+)
+softplus = _expression("softplus", sympy.log(1 + sympy.exp(X)), init="he")
+silu = _expression("silu", X / (1 + sympy.exp(-X)), init="he")
+gelu = _expression("gelu", X / 2 * (1 + sympy.erf(X / sympy.sqrt(2))), init="he")
+gelu_tanh = _expression(
+    "gelu_tanh",
+    X / 2 * (1 + sympy.tanh(sympy.sqrt(2 / sympy.pi) * (X + sympy.Float("0.044715") * X**3))),
+    init="he",
+)
+mish = _expression("mish", X * sympy.tanh(sympy.log(1 + sympy.exp(X))), init="he")
+softsign = _expression("softsign", X / (1 + sympy.Abs(X)))
+logsigmoid = _expression("logsigmoid", -sympy.log(1 + sympy.exp(-X)))
+softmax = Activation(
+    "softmax", pair=(softmax_function, softmax_jacobian), vjp=softmax_vjp, builtin="softmax"
+)
+
+BUILTINS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        identity, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, silu, gelu,
+        gelu_tanh, mish, softsign, logsigmoid, softmax,
+    )
+}
+"""Built-in activations by name (families at their default parameters)."""
+
+_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "swish": "silu"}
+swish = silu
+
+
+def from_builtin(name: str, params: Mapping[str, float] | None = None) -> Activation:
+    """Rebuild a built-in from its name and parameters (``("elu", {"alpha": 0.5})``).
+
+    Raises
+    ------
+    ActivationError
+        If ``name`` is not a built-in, or ``params`` do not fit it.
+    """
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in BUILTINS:
+        raise ActivationError(
+            f"unknown activation {name!r}; built-ins are: {', '.join(sorted(BUILTINS))}"
+        )
+    activation = BUILTINS[key]
+    if not params:
+        return activation
+    if not isinstance(activation, ActivationFamily):
+        raise ActivationError(f"activation {key!r} takes no parameters; got {dict(params)}")
+    return activation.with_params(**params)
