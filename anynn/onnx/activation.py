@@ -3,8 +3,9 @@
 :func:`emit_activation` translates the activation's :class:`anynn.symbolic.Form` (the
 expression the NumPy and CuPy paths run, after the stability rewrite) node by node with
 :mod:`anynn.onnx.nodes`, the way :func:`anynn.symbolic.generate_source` prints it:
-bindings first (``t = exp(-|x|)``) where used, then common subexpressions
-(``sympy.cse``), the result, and the form's NaN guard (``Where(IsNaN(x), x, f)``).
+the same straight-line code (:func:`anynn.symbolic.form.straight_line`: the bindings
+used, ``t = exp(-|x|)``, then common subexpressions), the result, and the form's NaN
+guard (``Where(IsNaN(x), x, f)``).
 Softmax, the one non-elementwise built-in, is the ``Softmax`` operator; any other
 ``(f, df)`` pair of array functions has no expression to translate and is refused.
 
@@ -22,11 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sympy
-
-from ..activations import Activation
+from ..activation import Activation
 from ..errors import ActivationError
 from ..symbolic import Form
+from ..symbolic.form import straight_line
 from .graph_builder import NAMESPACE, GraphBuilder, Traced
 from .nodes import Emitter
 
@@ -34,12 +34,8 @@ from .nodes import Emitter
 def emit_form(builder: GraphBuilder, form: Form, x: Traced) -> Traced:
     """Emit ``form.f`` applied to ``x`` (the same computation as the compiled ``f``)."""
     emitter = Emitter(builder, form.symbol, x)
-    used = form.f.free_symbols
-    for bound, value in form.bindings:
-        if bound in used:
-            emitter.bind(bound, emitter.emit(value))
-    replacements, reduced = sympy.cse([form.f], symbols=sympy.numbered_symbols("_t"))
-    for temp, value in replacements:
+    steps, reduced = straight_line([form.f], form.bindings, "_b", "_t")
+    for _, temp, value in steps:
         emitter.bind(temp, emitter.emit(value))
     result = emitter.array(reduced[0])
     if form.nan_guard[0]:

@@ -21,7 +21,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from ..activations import Activation
+from ..activation import Activation
 from ..errors import AnynnValueError
 from ..state import NetworkState, parameter_name
 from .activation import emit_activation

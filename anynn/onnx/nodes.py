@@ -1,19 +1,19 @@
-"""ONNX spellings of anynn's supported math: one per SymPy node type.
+"""The ONNX exporter's reading of anynn's table of supported math.
 
-Functions and relations are spelled by :data:`ONNX_COLUMN`, plain data (one pair of
-spellings, for float32 and float64 graphs, per node type): a capitalised name is an ONNX
-operator applied to the arguments (``"Exp"``), a lower-case one a function of
-:mod:`anynn.onnx.elementary` traced into elementary operators (``"log1p"``), used where
-ONNX has no operator, or where onnxruntime's CPU provider has no float64 kernel
-(``erf``, ``tan``, the inverse trigonometric and the hyperbolic functions but ``tanh``).
-Structural nodes follow :data:`STRUCTURAL` and mirror exactly what
-:class:`anynn.symbolic.ArrayApiPrinter` prints for NumPy and CuPy, so an exported
-activation computes what anynn computes: the same operation order (positive terms
-first, then subtractions; numerators, then one division), small integer powers as
-repeated products, ``Max``/``Min`` folded pairwise (they propagate NaN like
-``numpy.maximum``; ``Max(0, g)`` is ``Relu``, which is the same), ``Piecewise`` as nested
-``Where`` whose constant default branch keeps a NaN input NaN, numbers as scalar
-initializers of the graph dtype.
+Functions and relations are spelled by the table's ``onnx`` column
+(:attr:`anynn.symbolic.NodeSpec.onnx`: one spelling for float32 graphs and one for
+float64 graphs): a capitalised name is an ONNX operator applied to the arguments
+(``"Exp"``), a lower-case one a function of :mod:`anynn.onnx.elementary` traced into
+elementary operators (``"log1p"``), used where ONNX has no operator or onnxruntime's CPU
+provider no float64 kernel (``erf``, ``tan``, the inverse trigonometric and the
+hyperbolic functions but ``tanh``). The rows without a spelling follow
+:data:`STRUCTURAL`, which mirrors exactly what :class:`anynn.symbolic.ArrayApiPrinter`
+prints for NumPy and CuPy, so an exported activation computes what anynn computes: the
+same operation order (positive terms first, then subtractions; numerators, then one
+division), small integer powers as repeated products, ``Max``/``Min`` folded pairwise
+(they propagate NaN like ``numpy.maximum``; ``Max(0, g)`` is ``Relu``, the same
+function), ``Piecewise`` as nested ``Where`` whose constant default branch keeps a NaN
+input NaN, numbers as scalar initializers of the graph dtype.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 import sympy
-from sympy.codegen.cfunctions import expm1, log1p
 
 from ..errors import ActivationError
-from ..symbolic import MAX_EXPANDED_POWER, SUPPORTED_NODES, float_value
+from ..symbolic import MAX_EXPANDED_POWER, SUPPORTED_NODES, float_value, spec_of
 from . import elementary
 from .graph_builder import NAMESPACE, GraphBuilder, Traced
 
@@ -84,11 +83,12 @@ class Emitter:
 
 
 def spelling_of(expr: sympy.Basic) -> Spelling:
-    """The :data:`ONNX_SPELLINGS` entry for the type of ``expr``, or ActivationError."""
-    for kind in type(expr).__mro__:
-        spelling = ONNX_SPELLINGS.get(kind)
-        if spelling is not None:
-            return spelling
+    """How to emit ``expr``: its row's ``onnx`` spelling or structural rule."""
+    spec = spec_of(expr)
+    if spec is not None and spec.onnx is not None:
+        return _column(spec.onnx)
+    if spec is not None and spec.name in STRUCTURAL:
+        return STRUCTURAL[spec.name]
     raise ActivationError(
         f"anynn cannot export {type(expr).__name__} (in {expr}) to ONNX; supported nodes: "
         + ", ".join(SUPPORTED_NODES)
@@ -96,38 +96,6 @@ def spelling_of(expr: sympy.Basic) -> Spelling:
 
 
 # -- the column ----------------------------------------------------------------------
-ONNX_COLUMN: dict[type, tuple[str, str]] = {
-    sympy.exp: ("Exp", "Exp"),
-    sympy.log: ("Log", "Log"),
-    sympy.sin: ("Sin", "Sin"),
-    sympy.cos: ("Cos", "Cos"),
-    sympy.tan: ("Tan", "tan"),
-    sympy.asin: ("Asin", "asin"),
-    sympy.acos: ("Acos", "acos"),
-    sympy.atan: ("Atan", "atan"),
-    sympy.sinh: ("Sinh", "sinh"),
-    sympy.cosh: ("Cosh", "cosh"),
-    sympy.tanh: ("Tanh", "Tanh"),
-    sympy.asinh: ("Asinh", "asinh"),
-    sympy.acosh: ("Acosh", "acosh"),
-    sympy.atanh: ("Atanh", "atanh"),
-    sympy.Abs: ("Abs", "Abs"),
-    sympy.sign: ("Sign", "Sign"),
-    log1p: ("log1p", "log1p"),
-    expm1: ("expm1", "expm1"),
-    sympy.erf: ("Erf", "erf"),
-    sympy.erfc: ("erfc", "erfc"),
-    sympy.Heaviside: ("heaviside", "heaviside"),
-    sympy.StrictGreaterThan: ("Greater", "Greater"),
-    sympy.GreaterThan: ("GreaterOrEqual", "GreaterOrEqual"),
-    sympy.StrictLessThan: ("Less", "Less"),
-    sympy.LessThan: ("LessOrEqual", "LessOrEqual"),
-    sympy.Equality: ("Equal", "Equal"),
-    sympy.Unequality: ("not_equal", "not_equal"),
-}
-"""(float32, float64) spelling per node type: an ONNX operator or an elementary function."""
-
-
 def _column(spellings: tuple[str, str]) -> Spelling:
     def spelling(emitter: Emitter, expr: Any) -> Traced:
         name = spellings[1] if emitter.float64 else spellings[0]
@@ -235,21 +203,16 @@ def _piecewise(emitter: Emitter, expr: sympy.Piecewise) -> Traced:
     return result
 
 
-STRUCTURAL: dict[type, Spelling] = {
-    sympy.Add: _add,
-    sympy.Mul: _mul,
-    sympy.Pow: _pow,
-    sympy.Max: _max,
-    sympy.Min: _fold("Min"),
-    sympy.DiracDelta: _dirac_delta,
-    sympy.Piecewise: _piecewise,
-    sympy.And: _fold("And"),
-    sympy.Or: _fold("Or"),
+STRUCTURAL: dict[str, Spelling] = {
+    "Add": _add,
+    "Mul": _mul,
+    "Pow": _pow,
+    "Max": _max,
+    "Min": _fold("Min"),
+    "DiracDelta": _dirac_delta,
+    "Piecewise": _piecewise,
+    "And": _fold("And"),
+    "Or": _fold("Or"),
 }
-"""Nodes emitted by a rule of their own, as the Array API printer prints them."""
-
-ONNX_SPELLINGS: dict[type, Spelling] = {
-    **{kind: _column(spellings) for kind, spellings in ONNX_COLUMN.items()},
-    **STRUCTURAL,
-}
-"""How each supported SymPy node type is emitted in ONNX."""
+"""Table rows (by name) the exporter emits by a rule of its own, as the Array API printer
+prints them (``ExprCondPair`` only occurs inside a ``Piecewise``)."""
