@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._checks import check_bool, check_choice, check_float, check_int, check_str
 from .errors import AnynnTypeError, AnynnValueError
-from .schedules import check_number
 
 if TYPE_CHECKING:
     from .network import Network
@@ -110,16 +110,11 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
         mode: str = "auto",
     ) -> None:
-        if not isinstance(monitor, str):
-            raise AnynnTypeError(f"monitor must be a history key; got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise AnynnValueError(f"patience must be an int >= 0; got {patience!r}")
-        if mode not in ("auto", "min", "max"):
-            raise AnynnValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
-        self.monitor = monitor
-        self.patience = patience
-        self.min_delta = check_number(min_delta, "min_delta", allow_low=True)
-        self.restore_best = bool(restore_best)
+        self.monitor = check_str(monitor, "monitor")
+        self.patience = check_int(patience, "patience", low=0)
+        mode = check_choice(mode, "mode", ("auto", "min", "max"))
+        self.min_delta = check_float(min_delta, "min_delta", low=0.0)
+        self.restore_best = check_bool(restore_best, "restore_best")
         self.maximize = mode == "max" or (mode == "auto" and "acc" in monitor)
         self._reset()
 
@@ -129,6 +124,7 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self._wait = 0
         self._best_weights: list[Any] | None = None
+        """The snapshot (:meth:`Network.snapshot`) of the best epoch."""
 
     def validate(self, keys: list[str]) -> None:
         if self.monitor not in keys:
@@ -150,10 +146,7 @@ class EarlyStopping(Callback):
         if better:
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.restore_best:
-                xp = self.network.backend.xp
-                self._best_weights = [
-                    xp.asarray(p.value, copy=True) for p in self.network.parameters()
-                ]
+                self._best_weights = self.network.snapshot()
             return
         self._wait += 1
         if self._wait >= self.patience:  # Keras: stop after `patience` epochs without gain
@@ -162,8 +155,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs: Logs) -> None:
         if self.restore_best and self._best_weights is not None:
-            for p, best in zip(self.network.parameters(), self._best_weights, strict=True):
-                p.value = best
+            self.network.restore(self._best_weights)
             self._best_weights = None
 
     def __repr__(self) -> str:

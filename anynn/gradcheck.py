@@ -40,18 +40,17 @@ def gradcheck(
         Euclidean norm, over all parameter arrays.
     """
     check = net.to(dtype="float64")
-    loss_obj = losses.get(loss)
+    head = losses.LossHead(losses.get(loss), check.layers[-1].activation)
     X_dev = inputs_to_device(X, check.inputs, check.backend)
-    Y_dev = check.prepare_targets(y, loss_obj, int(X_dev.shape[0]))
-    fused = loss_obj.can_fuse(check.layers[-1].activation)
-    check.loss_and_gradients(X_dev, Y_dev, loss_obj, fused)
+    Y_dev = check.prepare_targets(y, head.loss, int(X_dev.shape[0]))
+    check.loss_and_gradients(X_dev, Y_dev, head)
     params = check.parameters()
     analytic = [to_numpy(p.grad).astype(np.float64).copy() for p in params]
 
     def loss_at(param_index: int, host_value: np.ndarray) -> float:
         param = params[param_index]
         param.value = check.backend.asarray(host_value)
-        return float(check.batch_loss(X_dev, Y_dev, loss_obj))
+        return float(check.batch_loss(X_dev, Y_dev, head))
 
     worst = 0.0
     for i, param in enumerate(params):

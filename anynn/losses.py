@@ -7,15 +7,17 @@ samples of the categorical cross-entropy with one-hot targets.
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .activation import Activation
 from .backend import clip
-from .errors import AnynnValueError
-from .registry import resolve
+from .errors import AnynnTypeError, AnynnValueError
+from .registry import Registry
 
 Array = Any
 
@@ -237,6 +239,97 @@ class CategoricalCrossEntropy(Loss):
         return _weighted((a - y) * (1.0 / a.shape[0]), weights)
 
 
+_ARRAYS = {"value": 3, "gradient": 3, "fused_value": 4, "fused_delta": 2}
+"""Positional arguments of each loss method before ``weights``."""
+
+
+def _weighted_form(method: Callable[..., Array]) -> Callable[..., Array]:
+    """``method`` itself if it accepts ``weights`` after its arrays, else an adapter.
+
+    User losses may be written without ``weights``; the adapter refuses weights.
+    """
+    parameters = inspect.signature(method).parameters
+    n_arrays = _ARRAYS[method.__name__]
+    if "weights" in parameters or len(parameters) > n_arrays:
+        return method
+
+    def unweighted(*args: Array) -> Array:
+        if args[n_arrays] is not None:
+            raise AnynnTypeError(f"{method.__qualname__} takes no per-sample weights")
+        return method(*args[:n_arrays])
+
+    unweighted.takes_weights = False  # type: ignore[attr-defined]
+    return unweighted
+
+
+class LossHead:
+    """A loss bound once to a network's output activation.
+
+    Whether the loss uses its fused logits form (``bce`` with a sigmoid output, ``cce``
+    with a softmax output) is decided here, once; the training loop, ``evaluate`` and
+    ``gradcheck`` all go through a head.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss.
+    output : Activation
+        The activation of the network's output layer.
+
+    Attributes
+    ----------
+    fused : bool
+        Whether the value is computed from the logits and ``dL/dz`` is ``(a - y) / count``.
+    """
+
+    def __init__(self, loss: Loss, output: Activation) -> None:
+        self.loss = loss
+        self.output = output
+        self.fused = loss.can_fuse(output)
+        # bound once (the step never asks again): value and dL/dz of the chosen form
+        forms = (loss.fused_value, loss.fused_delta) if self.fused else (loss.value, loss.gradient)
+        self._value, self._delta = (_weighted_form(method) for method in forms)
+        self.takes_weights = not any(
+            hasattr(method, "takes_weights") for method in (self._value, self._delta)
+        )
+        """Whether the loss accepts per-sample weights (user losses may be written without)."""
+
+    @classmethod
+    def checked(cls, spec: str | Loss, output: Activation, width: int) -> LossHead:
+        """The head of the loss ``spec`` (a name or a Loss) on an output of ``width`` units.
+
+        Raises
+        ------
+        AnynnValueError
+            For an unknown loss name or an output activation the loss cannot train.
+        """
+        loss = get(spec)
+        loss.check_output(output, width)
+        return cls(loss, output)
+
+    def value(self, z: Array, a: Array, y: Array, xp: Any, weights: Array | None = None) -> Array:
+        """Mean loss of outputs ``a`` (pre-activations ``z``) against targets ``y`` (0-d)."""
+        if self.fused:
+            return self._value(z, a, y, xp, weights)
+        return self._value(a, y, xp, weights)
+
+    def output_delta(
+        self,
+        a: Array,
+        y: Array,
+        xp: Any,
+        through_activation: Callable[[Array], Array],
+        weights: Array | None = None,
+    ) -> Array:
+        """``dL/dz`` of the output layer; ``through_activation`` maps ``dL/da`` to it."""
+        if self.fused:
+            return self._delta(a, y, weights)
+        return through_activation(self._delta(a, y, xp, weights))
+
+    def __repr__(self) -> str:
+        return f"LossHead({self.loss!r}, {self.output.name}, fused={self.fused})"
+
+
 LOSSES: dict[str, type[Loss]] = {
     "mse": MeanSquaredError,
     "bce": BinaryCrossEntropy,
@@ -251,6 +344,7 @@ _ALIASES = {
     "sparse_categorical_crossentropy": "cce",
     "cross_entropy": "cce",
 }
+REGISTRY = Registry("loss", Loss, LOSSES, _ALIASES)
 
 
 def get(spec: str | Loss) -> Loss:
@@ -261,5 +355,5 @@ def get(spec: str | Loss) -> Loss:
     AnynnValueError
         For an unknown name.
     """
-    return resolve(spec, kind="loss", base=Loss, registry=LOSSES, aliases=_ALIASES)
+    return REGISTRY.resolve(spec)
 

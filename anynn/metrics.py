@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import AnynnTypeError, AnynnValueError
-from .registry import resolve
+from .registry import Registry
 
 Array = Any
 
@@ -70,6 +70,7 @@ _ALIASES = {
     "mean_absolute_error": "mae",
     "mean_squared_error": "mse",
 }
+REGISTRY = Registry("metric", Metric, METRICS, _ALIASES)
 
 
 def get(spec: str | Metric) -> Metric:
@@ -80,7 +81,7 @@ def get(spec: str | Metric) -> Metric:
     AnynnValueError
         For an unknown name.
     """
-    return resolve(spec, kind="metric", base=Metric, registry=METRICS, aliases=_ALIASES)
+    return REGISTRY.resolve(spec)
 
 
 def get_list(specs: Any) -> list[Metric]:

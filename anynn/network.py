@@ -9,16 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, io, losses, optimizers
-from . import metrics as metrics_module
-from .backend import Backend, clip
-from .callbacks import Callback, EarlyStopping, check_callbacks
-from .clipping import check_clip
-from .data import Dataset, check_on_device, host_targets, make_dataset
+from . import activations, backprop, io, losses, optimizers
+from ._checks import check_int
+from .backend import Backend
 from .errors import AnynnTypeError, AnynnValueError, BackendUnavailableError, ModelFileError
 from .history import History
 from .layers import Dense, Parameter
-from .progress import progress_callback, resolve_verbose
 from .specs import LayerSpecNBF, parse_layers
 from .state import (
     LayerState,
@@ -29,13 +25,14 @@ from .state import (
     rng_state,
 )
 from .summary import format_summary
-from .training import Trainer, evaluate_dataset
-from .validation import check_int, inputs_to_device, is_single_sample
+from .training.data import host_targets
+from .training.front import FitMethods
+from .validation import inputs_to_device, is_single_sample
 
 Array = Any
 
 
-class Network:
+class Network(FitMethods):
     """A feed-forward network of dense layers on one Array API backend.
 
     Parameters
@@ -87,8 +84,8 @@ class Network:
         if len(layer_specs) == 0:
             raise AnynnValueError("layers must hold at least one layer spec; got []")
         if seed is not None:
-            check_int(seed, "seed", 0)
-        self.inputs = check_int(inputs, "inputs", 1)
+            seed = check_int(seed, "seed", low=0)
+        self.inputs = check_int(inputs, "inputs", low=1)
         self.backend = Backend(backend, dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -161,7 +158,7 @@ class Network:
     # -- inference ------------------------------------------------------------------
     def forward(self, X: Array) -> Array:
         """Forward pass on an already validated ``(n, inputs)`` backend array."""
-        return _through(self.layers, X)
+        return backprop.through(self.layers, X)
 
     def predict(self, X: Any) -> Array:
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
@@ -179,66 +176,41 @@ class Network:
 
     # -- gradients ------------------------------------------------------------------
     def loss_and_gradients(
-        self,
-        X: Array,
-        Y: Array,
-        loss: losses.Loss,
-        fused: bool,
-        *,
-        weights: Array | None = None,
-        masks: Sequence[Array | None] | None = None,
-        clip_backprop: float | None = None,
+        self, X: Array, Y: Array, head: losses.LossHead, *, weights: Array | None = None,
+        masks: Sequence[Array | None] | None = None, clip_backprop: float | None = None,
     ) -> Array:
-        """Forward and backward on one batch; stores each parameter's ``grad``.
+        """One batch forward and backward: each ``grad`` set, the mean loss returned (0-d).
 
-        Parameters
-        ----------
-        X, Y : array
-            A batch of validated backend inputs and targets.
-        loss : Loss
-            The loss; ``fused`` says whether its logits form is used with the output layer.
-        weights : array, optional
-            ``(n, 1)`` per-sample weights.
-        masks : list of (array or None), optional
-            Per layer, the (inverted) dropout mask multiplied into its output.
-        clip_backprop : float, optional
-            Clamp ``dL/da`` passed from each layer to the one below to
-            ``[-clip_backprop, clip_backprop]`` (the original article used 1.0).
-
-        Returns
-        -------
-        array
-            The mean loss of the batch as a 0-d backend array (no synchronisation).
-        """
-        xp = self.backend.xp
-        layers = self.layers
-        a = X
-        for i, layer in enumerate(layers):
-            a = layer.forward_train(a)
-            if masks is not None and masks[i] is not None:
-                a = a * masks[i]
-        last = layers[-1]
-        # weights are passed only when given: user losses written without them keep working
-        extra = () if weights is None else (weights,)
-        value = _loss_value(loss, fused, last.last_pre_activation, a, Y, xp, extra)
-        if fused:
-            delta = loss.fused_delta(a, Y, *extra)
-        else:
-            delta = last.delta(loss.gradient(a, Y, xp, *extra))
-        for i in range(len(layers) - 1, 0, -1):
-            grad = layers[i].backward(delta)
-            if clip_backprop is not None:
-                grad = clip(xp, grad, -clip_backprop, clip_backprop)
-            if masks is not None and masks[i - 1] is not None:
-                grad = grad * masks[i - 1]
-            delta = layers[i - 1].delta(grad)
-        layers[0].backward(delta, need_input_grad=False)
-        return value
+        See :func:`anynn.backprop.loss_and_gradients`."""
+        return backprop.loss_and_gradients(
+            self.layers, X, Y, head, self.backend.xp,
+            weights=weights, masks=masks, clip_backprop=clip_backprop,
+        )
 
     def clear_training_state(self) -> None:
         """Release the activations kept for backpropagation."""
         for layer in self.layers:
             layer.clear()
+
+    def snapshot(self) -> list[Array]:
+        """Copies of every parameter's values, for :meth:`restore`."""
+        xp = self.backend.xp
+        return [xp.asarray(p.value, copy=True) for p in self.parameters()]
+
+    def restore(self, snapshot: Sequence[Array]) -> None:
+        """Put back the parameter values of a :meth:`snapshot` of this network.
+
+        Raises
+        ------
+        AnynnValueError
+            If ``snapshot`` does not match the parameters' count and shapes.
+        """
+        params, xp = self.parameters(), self.backend.xp
+        shapes, seen = [tuple(p.value.shape) for p in params], [tuple(a.shape) for a in snapshot]
+        if seen != shapes:
+            raise AnynnValueError(f"snapshot has shapes {seen}; the parameters have {shapes}")
+        for p, value in zip(params, snapshot, strict=True):
+            p.value = xp.asarray(value, copy=True)
 
     # -- training -------------------------------------------------------------------
     def prepare_targets(self, y: Any, loss: losses.Loss, n_samples: int, name: str = "y") -> Array:
@@ -246,314 +218,15 @@ class Network:
         dtype = self.backend.dtype_name
         return self.backend.asarray(host_targets(y, loss, self.outputs, n_samples, dtype, name))
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        epochs: int = 1,
-        lr: optimizers.LearningRate | None = None,
-        batch_size: int = 32,
-        loss: str | losses.Loss = "mse",
-        optimizer: str | optimizers.Optimizer | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, ...] | None = None,
-        validation_split: float = 0.0,
-        metrics: Sequence[str | metrics_module.Metric] | None = None,
-        callbacks: Sequence[Callback] | None = None,
-        early_stopping: EarlyStopping | None = None,
-        verbose: int | str = "auto",
-        sample_weight: Any = None,
-        class_weight: dict[int, float] | None = None,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        clip_backprop: float | None = None,
-        data_on_device: bool | str = "auto",
-    ) -> History:
-        """Train on ``(X, y)`` with mini-batch gradient descent.
-
-        Every argument is validated before any work starts.
-
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, inputs)
-            Inputs: a list, a NumPy array (``np.memmap`` included) or a backend array.
-        y : array-like, shape (n_samples, outputs) or (n_samples,)
-            Targets; integer class labels are accepted with ``loss="cce"``.
-        epochs : int
-            Passes over the data (0: validate only).
-        lr : float or callable, optional
-            Learning rate (or schedule ``step -> lr``) of an optimizer given by name, or
-            the new rate of the reused ``net.optimizer``; default: the optimizer's own
-            default (SGD: 0.01). Not allowed with an optimizer object (which uses its
-            own ``lr``).
-        batch_size : int
-            Samples per update; the last partial batch is used.
-        loss : {"mse", "bce", "cce"} or Loss
-            Loss to minimise.
-        optimizer : {"sgd", "adam", "adamw", "rmsprop"}, Optimizer or None
-            None (default) continues with ``net.optimizer``, the optimizer of the previous
-            fit (state included, so training resumes exactly), or starts SGD when there
-            is none; a name builds a fresh optimizer with ``lr``; an object is used as is.
-            The optimizer used becomes ``net.optimizer``.
-        shuffle : bool
-            Reshuffle the samples every epoch (from the network's seeded generator).
-        validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
-            Evaluated after every epoch: ``val_loss`` and ``val_<metric>``.
-        validation_split : float
-            Instead of ``validation_data``: hold out this fraction of the samples, taken
-            from the end of ``(X, y)`` before shuffling (as Keras does).
-        metrics : list of {"accuracy", "mae", "mse"}, optional
-            Reported per epoch (training values are averaged over the epoch's batches).
-        callbacks : list of Callback, optional
-            Hooks; a callback stops training by setting ``net.stop_training = True``.
-        early_stopping : EarlyStopping, optional
-            Shorthand for adding it to ``callbacks``.
-        verbose : {"auto", 0, 1, 2}
-            0: silent; 1: a progress bar (tqdm) over epochs; 2: one line per epoch;
-            "auto": 1 when stdout is a terminal, else 0.
-        sample_weight : array-like, shape (n_samples,), optional
-            Non-negative weight of each sample's loss term.
-        class_weight : dict of int to float, optional
-            Weight per class (arg-max of one-hot targets, or 0/1 for one output),
-            multiplied with ``sample_weight``.
-        clip_value, clip_norm : float, optional
-            Clip each gradient element to ``[-clip_value, clip_value]`` / scale the
-            gradients to a global norm of at most ``clip_norm`` (before each step).
-        clip_backprop : float, optional
-            Clamp the gradient passed between layers to ``[-clip_backprop, clip_backprop]``
-            (the original article's backpropagation used 1.0); off by default.
-        data_on_device : {"auto", True, False}
-            Move host data to the device once (True), stream it batch by batch (False),
-            or decide from its size ("auto", see :mod:`anynn.data`). Same results.
-
-        Returns
-        -------
-        History
-            ``net.history``: every epoch trained so far, ``history.history["loss"]`` etc.
-
-        Raises
-        ------
-        TrainingDiverged
-            When the loss becomes non-finite (weights of the last finite epoch kept).
-
-        Notes
-        -----
-        Ctrl-C stops training at the end of the current step and returns the history.
-        """
-        epochs = check_int(epochs, "epochs", 0)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        verbose = resolve_verbose(verbose)
-        clips = [
-            check_clip(v, name)
-            for v, name in (
-                (clip_value, "clip_value"),
-                (clip_norm, "clip_norm"),
-                (clip_backprop, "clip_backprop"),
-            )
-        ]
-        data_on_device = check_on_device(data_on_device)
-        if not isinstance(shuffle, bool):
-            raise AnynnTypeError(f"shuffle must be True or False; got {shuffle!r}")
-        loss_obj = losses.get(loss)
-        loss_obj.check_output(self.layers[-1].activation, self.outputs)
-        metric_objs = metrics_module.get_list(metrics)
-        opt = self._fit_optimizer(optimizer, lr)
-        cbs = check_callbacks(callbacks)
-        if early_stopping is not None:
-            cbs += check_callbacks([early_stopping])
-        train, validation = self._fit_datasets(
-            X,
-            y,
-            loss_obj,
-            validation_data,
-            validation_split,
-            sample_weight,
-            class_weight,
-            data_on_device,
-        )
-        if epochs == 0:
-            return self.history
-        reporter = progress_callback(verbose, epochs)
-        if reporter is not None:
-            cbs.append(reporter)
-        trainer = Trainer(
-            self,
-            loss_obj,
-            opt,
-            train,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation=validation,
-            metrics=metric_objs,
-            callbacks=cbs,
-            clip_value=clips[0],
-            clip_norm=clips[1],
-            clip_backprop=clips[2],
-        )
-        for cb in cbs:
-            cb.validate(trainer.history_keys())
-        opt.prepare(self.parameters(), self.backend)
-        self.optimizer = opt
-        return trainer.run(epochs, self.history)
-
-    def _fit_optimizer(
-        self, optimizer: str | optimizers.Optimizer | None, lr: optimizers.LearningRate | None
-    ) -> optimizers.Optimizer:
-        """The optimizer of a fit: see the ``optimizer`` parameter of :meth:`fit`."""
-        if isinstance(optimizer, optimizers.Optimizer):
-            if lr is not None:
-                raise AnynnValueError(
-                    f"lr={lr!r} was given with an optimizer object ({optimizer!r}), which uses "
-                    "its own lr: set it on the object, or give the optimizer by name"
-                )
-            return optimizer
-        if optimizer is None and self.optimizer is not None:
-            if lr is not None:
-                self.optimizer.lr = lr
-            return self.optimizer
-        return optimizers.get("sgd" if optimizer is None else optimizer, lr)
-
-    def _fit_datasets(
-        self,
-        X: Any,
-        y: Any,
-        loss: losses.Loss,
-        validation_data: tuple[Any, ...] | None,
-        validation_split: float,
-        sample_weight: Any,
-        class_weight: dict[int, float] | None,
-        on_device: bool | str,
-    ) -> tuple[Dataset, Dataset | None]:
-        """Validate and place the training and validation data."""
-        split = validation_split
-        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
-            raise AnynnValueError(f"validation_split must be in [0, 1); got {split!r}")
-        if split and validation_data is not None:
-            raise AnynnValueError("give validation_data or validation_split, not both")
-        common = {"on_device": on_device}
-        make = self._dataset
-        if split:
-            n = self._n_samples(X)
-            cut = int(n * (1.0 - split))
-            if cut < 1 or cut >= n:
-                raise AnynnValueError(
-                    f"validation_split={split} of {n} samples leaves {cut} for training and "
-                    f"{n - cut} for validation; both need at least one"
-                )
-            head, tail = slice(None, cut), slice(cut, None)
-            sw = sample_weight
-            train = make(
-                _rows(X, head), _rows(y, head), loss, _rows(sw, head), class_weight, "", **common
-            )
-            val = make(
-                _rows(X, tail), _rows(y, tail), loss, _rows(sw, tail), class_weight, "val_",
-                **common,
-            )
-            return train, val
-        train = make(X, y, loss, sample_weight, class_weight, "", **common)
-        if validation_data is None:
-            return train, None
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise AnynnTypeError(
-                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
-                f"sample_weight_val); got {type(validation_data).__name__}"
-            )
-        vw = validation_data[2] if len(validation_data) == 3 else None
-        val = make(validation_data[0], validation_data[1], loss, vw, None, "val_", **common)
-        return train, val
-
-    def _n_samples(self, X: Any) -> int:
-        shape = getattr(X, "shape", None)
-        if shape is None:
-            X = np.asarray(X)
-            shape = X.shape
-        if len(shape) == 0:
-            raise AnynnValueError(f"X must have shape (n_samples, {self.inputs}); got a scalar")
-        return int(shape[0])
-
-    def _dataset(
-        self,
-        X: Any,
-        y: Any,
-        loss: losses.Loss,
-        sample_weight: Any,
-        class_weight: dict[int, float] | None,
-        prefix: str,
-        *,
-        on_device: bool | str,
-    ) -> Dataset:
-        return make_dataset(
-            X,
-            y,
-            loss,
-            self.backend,
-            self.inputs,
-            self.outputs,
-            on_device=on_device,
-            sample_weight=sample_weight,
-            class_weight=class_weight,
-            prefix=prefix,
-        )
-
-    def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> History:
-        """One pass over new data (``fit`` with ``epochs=1``, ``verbose=0`` by default)."""
-        if "epochs" in kwargs:
-            raise AnynnValueError("partial_fit makes exactly one pass; use fit(epochs=...)")
-        kwargs.setdefault("verbose", 0)
-        return self.fit(X, y, epochs=1, **kwargs)
-
-    def train(
-        self, X: Any, y: Any, epochs: int = 1000, lr: float | None = 0.1, **kwargs: Any
-    ) -> History:
-        """The original article's call: :meth:`fit` with one sample per update.
-
-        ``lr`` applies to an optimizer given by name or to the default SGD; it is ignored
-        when ``optimizer=`` is an object (which has its own ``lr``).
-        """
-        kwargs.setdefault("batch_size", 1)
-        if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
-            lr = None
-        return self.fit(X, y, epochs=epochs, lr=lr, **kwargs)
-
-    def evaluate(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        loss: str | losses.Loss = "mse",
-        metrics: Sequence[str | metrics_module.Metric] | None = None,
-        sample_weight: Any = None,
-    ) -> float | dict[str, float]:
-        """Mean ``loss`` of the network on ``(X, y)`` (dropout inactive).
-
-        Returns
-        -------
-        float or dict
-            The loss as a Python float; with ``metrics``, a dict ``{"loss": ..., name: ...}``.
-        """
-        loss_obj = losses.get(loss)
-        loss_obj.check_output(self.layers[-1].activation, self.outputs)
-        metric_objs = metrics_module.get_list(metrics)
-        data = self._dataset(X, y, loss_obj, sample_weight, None, "", on_device="auto")
-        with self.backend.overflow_allowed():
-            result = evaluate_dataset(self, data, loss_obj, metric_objs)
-        return result if metrics is not None else result["loss"]
-
     def output_and_loss(
-        self, X: Array, Y: Array, loss: losses.Loss, weights: Array | None = None
+        self, X: Array, Y: Array, head: losses.LossHead, weights: Array | None = None
     ) -> tuple[Array, Array]:
-        """Inference output and mean loss (stable fused form) on validated device arrays."""
-        last = self.layers[-1]
-        z = last.pre_activation(_through(self.layers[:-1], X))
-        out = last.activate(z)
-        extra = () if weights is None else (weights,)
-        fused = loss.can_fuse(last.activation)
-        return out, _loss_value(loss, fused, z, out, Y, self.backend.xp, extra)
+        """Inference output and mean loss (the head's stable form) on validated device arrays."""
+        return backprop.output_and_loss(self.layers, X, Y, head, self.backend.xp, weights)
 
-    def batch_loss(self, X: Array, Y: Array, loss: losses.Loss) -> Array:
-        """Mean loss on validated device arrays, as a 0-d array (stable fused form)."""
-        return self.output_and_loss(X, Y, loss)[1]
+    def batch_loss(self, X: Array, Y: Array, head: losses.LossHead) -> Array:
+        """Mean loss on validated device arrays, as a 0-d array (the head's stable form)."""
+        return self.output_and_loss(X, Y, head)[1]
 
     # -- state, copies and files ----------------------------------------------------
     def state(self, *, include_training: bool = False) -> NetworkState:
@@ -676,29 +349,3 @@ def _unpickle(data: bytes, backend: str, dtype: str) -> Network:
 
 
 io.register_loader(Network.load)
-
-
-def _through(layers: Sequence[Dense], X: Array) -> Array:
-    """Inference forward pass of ``X`` through ``layers``."""
-    a = X
-    for layer in layers:
-        a = layer.forward(a)
-    return a
-
-
-def _loss_value(
-    loss: losses.Loss, fused: bool, z: Array, a: Array, Y: Array, xp: Any, extra: tuple[Array, ...]
-) -> Array:
-    """Mean loss of output ``a`` (pre-activation ``z``): the stable logits form when fused."""
-    if fused:
-        return loss.fused_value(z, a, Y, xp, *extra)
-    return loss.value(a, Y, xp, *extra)
-
-
-def _rows(data: Any, rows: slice) -> Any:
-    """``data[rows]`` for lists and arrays of any namespace (arrays need ``[rows, ...]``)."""
-    if data is None:
-        return None
-    if getattr(data, "ndim", None) is None:
-        return data[rows]
-    return data[rows, ...]

@@ -19,14 +19,21 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_bool, check_float, check_int
 from .backend import Backend, namespace_of, to_numpy
-from .errors import AnynnTypeError, AnynnValueError
+from .errors import AnynnValueError
 from .layers import Parameter
-from .schedules import Schedule, check_number
+from .registry import Registry
+from .schedules import Schedule
 from .schedules import from_config as schedule_from_config
 
 Array = Any
 LearningRate = float | Callable[[int], float]
+
+
+def _fraction(value: Any, name: str) -> float:
+    """A coefficient in [0, 1) (momentum, betas, rho)."""
+    return check_float(value, name, low=0.0, high=1.0, open_high=True)
 
 
 class Optimizer:
@@ -51,7 +58,7 @@ class Optimizer:
 
     def __init__(self, lr: LearningRate = 0.01, weight_decay: float = 0.0) -> None:
         self.lr = lr
-        self.weight_decay = check_number(weight_decay, "weight_decay", allow_low=True)
+        self.weight_decay = check_float(weight_decay, "weight_decay", low=0.0)
         self.iterations = 0
         self._state: dict[str, list[Array]] = {}
         self._bound: list[tuple[str, tuple[int, ...]]] = []
@@ -71,7 +78,7 @@ class Optimizer:
             self._lr = 0.0
         else:
             self._schedule = None
-            self._lr = check_number(value, "lr")
+            self._lr = check_float(value, "lr", low=0.0, open_low=True)
 
     def current_lr(self) -> float:
         """The learning rate of the next step (a schedule's value is checked).
@@ -144,11 +151,7 @@ class Optimizer:
         self._state, self._bound, self._pending = {}, [], {}
 
     def config(self) -> dict[str, Any]:
-        """The hyperparameters as keyword arguments of the constructor (lr excluded).
-
-        Each constructor argument is stored under its own name, so the config is read
-        from the signature.
-        """
+        """The hyperparameters as constructor keywords (lr excluded), read from the signature."""
         names = inspect.signature(type(self).__init__).parameters
         return {name: getattr(self, name) for name in names if name not in ("self", "lr")}
 
@@ -165,21 +168,13 @@ class Optimizer:
             ``"exp_avg.layers.0.weight"`` (empty before the first step). A custom
             schedule callable is not stored: ``lr`` then holds its current value.
         """
-        arrays: dict[str, np.ndarray] = {
-            key: to_numpy(value).copy() for key, value in self._pending.items()
-        }
+        arrays = {key: to_numpy(value).copy() for key, value in self._pending.items()}
         for slot, values in self._state.items():
             for (pname, _), value in zip(self._bound, values, strict=True):
                 arrays[f"{slot}.{pname}"] = to_numpy(value).copy()
         schedule = self._schedule.config() if isinstance(self._schedule, Schedule) else None
-        return {
-            "name": self.name,
-            "lr": self.current_lr(),
-            "schedule": schedule,
-            "iterations": self.iterations,
-            **self.config(),
-            "arrays": arrays,
-        }
+        head = {"name": self.name, "lr": self.current_lr(), "schedule": schedule}
+        return {**head, "iterations": self.iterations, **self.config(), "arrays": arrays}
 
     def load_state_dict(self, state: dict[str, Any], backend: Backend) -> None:
         """Restore hyperparameters, step count and state arrays (moved to ``backend``).
@@ -195,11 +190,10 @@ class Optimizer:
         if not isinstance(state, dict) or state.get("name") != self.name:
             seen = state.get("name") if isinstance(state, dict) else type(state).__name__
             raise AnynnValueError(f"not a {self.name!r} optimizer state; got {seen!r}")
-        iterations = state.get("iterations")
-        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-            raise AnynnValueError(
-                f"optimizer state: iterations must be an int >= 0; got {iterations!r}"
-            )
+        try:
+            iterations = check_int(state.get("iterations"), "optimizer state: iterations", low=0)
+        except TypeError as exc:  # a file's content is a value, whatever its type
+            raise AnynnValueError(str(exc)) from exc
         arrays = state.get("arrays", {})
         if not isinstance(arrays, dict) or not all(
             isinstance(k, str) and isinstance(v, np.ndarray) for k, v in arrays.items()
@@ -245,12 +239,8 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        self.momentum = check_number(
-            momentum, "momentum", allow_low=True, high=1.0, allow_high=False
-        )
-        if not isinstance(nesterov, bool):
-            raise AnynnTypeError(f"nesterov must be True or False; got {nesterov!r}")
-        if nesterov and self.momentum == 0.0:
+        self.momentum = _fraction(momentum, "momentum")
+        if check_bool(nesterov, "nesterov") and self.momentum == 0.0:
             raise AnynnValueError("nesterov=True needs momentum > 0; got momentum=0")
         self.nesterov = nesterov
         self.slots = ("momentum_buffer",) if self.momentum else ()
@@ -288,9 +278,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        self.beta1 = check_number(beta1, "beta1", allow_low=True, high=1.0, allow_high=False)
-        self.beta2 = check_number(beta2, "beta2", allow_low=True, high=1.0, allow_high=False)
-        self.eps = check_number(eps, "eps", allow_low=True)
+        self.beta1 = _fraction(beta1, "beta1")
+        self.beta2 = _fraction(beta2, "beta2")
+        self.eps = check_float(eps, "eps", low=0.0)
         super().__init__(lr, weight_decay)
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
@@ -350,11 +340,9 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
     ) -> None:
-        self.rho = check_number(rho, "rho", allow_low=True, high=1.0, allow_high=False)
-        self.eps = check_number(eps, "eps", allow_low=True)
-        self.momentum = check_number(
-            momentum, "momentum", allow_low=True, high=1.0, allow_high=False
-        )
+        self.rho = _fraction(rho, "rho")
+        self.eps = check_float(eps, "eps", low=0.0)
+        self.momentum = _fraction(momentum, "momentum")
         self.slots = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
         super().__init__(lr, weight_decay)
 
@@ -376,6 +364,7 @@ class RMSprop(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+REGISTRY = Registry("optimizer", Optimizer, OPTIMIZERS)
 
 
 def get(spec: str | Optimizer, lr: LearningRate | None = None) -> Optimizer:
@@ -386,15 +375,7 @@ def get(spec: str | Optimizer, lr: LearningRate | None = None) -> Optimizer:
     AnynnValueError
         For an unknown name.
     """
-    if isinstance(spec, Optimizer):
-        return spec
-    if isinstance(spec, str) and spec.lower() in OPTIMIZERS:
-        cls = OPTIMIZERS[spec.lower()]
-        return cls() if lr is None else cls(lr=lr)
-    raise AnynnValueError(
-        f"unknown optimizer {spec!r}; expected one of {', '.join(OPTIMIZERS)} or an "
-        "Optimizer object"
-    )
+    return REGISTRY.resolve(spec) if lr is None else REGISTRY.resolve(spec, lr=lr)
 
 
 def from_state(state: dict[str, Any], backend: Backend) -> Optimizer:
@@ -406,10 +387,8 @@ def from_state(state: dict[str, Any], backend: Backend) -> Optimizer:
         If the state names no known optimizer or is malformed.
     """
     name = state.get("name") if isinstance(state, dict) else None
-    if name not in OPTIMIZERS:
-        raise AnynnValueError(
-            f"unknown optimizer in state: {name!r}; expected one of {', '.join(OPTIMIZERS)}"
-        )
-    optimizer = OPTIMIZERS[name]()
+    if name not in REGISTRY:
+        raise AnynnValueError(f"unknown optimizer in state: {name!r}; expected one of {OPTIMIZERS}")
+    optimizer = REGISTRY.lookup(name)()
     optimizer.load_state_dict(state, backend)
     return optimizer

@@ -1,39 +1,79 @@
-"""Name lookup shared by the losses, metrics and other by-name registries."""
+"""One name lookup for everything anynn builds by name: losses, metrics, optimizers, schedules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
-from .errors import AnynnValueError
+from .errors import AnynnTypeError, AnynnValueError
 
 T = TypeVar("T")
 
 
-def resolve(
-    spec: Any,
-    *,
-    kind: str,
-    base: type[T],
-    registry: Mapping[str, Callable[[], T]],
-    aliases: Mapping[str, str],
-) -> T:
-    """Return ``spec`` if it is a ``base`` instance, else build the entry it names.
+class Registry(Generic[T]):
+    """Factories of one ``kind`` of object, found by case-insensitive name or alias.
 
-    Names are case-insensitive and may be aliases.
-
-    Raises
-    ------
-    AnynnValueError
-        For an unknown name or a value of another type, naming the ``kind``.
+    Parameters
+    ----------
+    kind : str
+        What the entries are ("loss", "optimizer"...), for messages.
+    base : type
+        Instances of ``base`` pass through :meth:`resolve` unchanged.
+    entries : mapping of str to callable
+        Canonical name -> factory (usually the class).
+    aliases : mapping of str to str, optional
+        Other accepted names -> canonical name.
+    unknown_error : type, default AnynnValueError
+        Raised for an unknown name (a subclass, e.g. ``ActivationError``).
     """
-    if isinstance(spec, base):
-        return spec
-    if isinstance(spec, str):
-        key = aliases.get(spec.lower(), spec.lower())
-        if key in registry:
-            return registry[key]()
-    raise AnynnValueError(
-        f"unknown {kind} {spec!r}; expected one of {', '.join(registry)} or a "
-        f"{base.__name__} object"
-    )
+
+    def __init__(
+        self,
+        kind: str,
+        base: type[T],
+        entries: Mapping[str, Callable[..., T]],
+        aliases: Mapping[str, str] | None = None,
+        unknown_error: type[AnynnValueError] = AnynnValueError,
+    ) -> None:
+        self.kind = kind
+        self.base = base
+        self.entries = dict(entries)
+        self.aliases = dict(aliases or {})
+        self.unknown_error = unknown_error
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return self.aliases.get(name.lower(), name.lower()) in self.entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def lookup(self, name: Any) -> Callable[..., T]:
+        """The factory registered as ``name`` (or an alias of it).
+
+        Raises
+        ------
+        AnynnTypeError
+            If ``name`` is not a str.
+        AnynnValueError
+            For an unknown name (``unknown_error``).
+        """
+        if not isinstance(name, str):
+            raise AnynnTypeError(
+                f"{self.kind} must be a name or a {self.base.__name__} object; "
+                f"got {type(name).__name__}: {name!r}"
+            )
+        key = self.aliases.get(name.lower(), name.lower())
+        if key not in self.entries:
+            raise self.unknown_error(
+                f"unknown {self.kind} {name!r}; expected one of {', '.join(self.entries)} or "
+                f"a {self.base.__name__} object"
+            )
+        return self.entries[key]
+
+    def resolve(self, spec: Any, *args: Any, **kwargs: Any) -> T:
+        """Return ``spec`` if it is a ``base`` instance, else build the entry it names."""
+        if isinstance(spec, self.base):
+            return spec
+        return self.lookup(spec)(*args, **kwargs)

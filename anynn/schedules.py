@@ -10,40 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import AnynnTypeError, AnynnValueError
+from ._checks import check_float, check_int
+from .errors import AnynnValueError
+from .registry import Registry
 
 
-def check_number(
-    value: Any,
-    name: str,
-    *,
-    low: float = 0.0,
-    allow_low: bool = False,
-    high: float | None = None,
-    allow_high: bool = True,
-) -> float:
-    """Return ``value`` as a float inside the given bounds, else raise a clear error.
-
-    Parameters
-    ----------
-    value : object
-        The number to check (bool is rejected).
-    name : str
-        Argument name for the message.
-    low, high : float
-        Bounds; ``allow_low`` / ``allow_high`` say whether they are included.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise AnynnTypeError(f"{name} must be a real number; got {type(value).__name__}: {value!r}")
-    value = float(value)
-    ok_low = value >= low if allow_low else value > low
-    ok_high = high is None or (value <= high if allow_high else value < high)
-    if not (ok_low and ok_high and math.isfinite(value)):
-        left = "[" if allow_low else "("
-        right = "]" if allow_high else ")"
-        upper = "inf)" if high is None else f"{high}{right}"
-        raise AnynnValueError(f"{name} must lie in {left}{low}, {upper}; got {value}")
-    return value
+def _positive(value: Any, name: str) -> float:
+    """A learning rate: a finite float > 0."""
+    return check_float(value, name, low=0.0, open_low=True)
 
 
 class Schedule:
@@ -69,11 +43,9 @@ class StepDecay(Schedule):
     name = "step"
 
     def __init__(self, lr: float, every: int, factor: float = 0.1) -> None:
-        self.lr = check_number(lr, "lr")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise AnynnValueError(f"every must be an int >= 1; got {every!r}")
-        self.every = every
-        self.factor = check_number(factor, "factor", high=1.0)
+        self.lr = _positive(lr, "lr")
+        self.every = check_int(every, "every", low=1)
+        self.factor = check_float(factor, "factor", low=0.0, high=1.0, open_low=True)
 
     def __call__(self, step: int) -> float:
         return self.lr * self.factor ** (step // self.every)
@@ -85,11 +57,9 @@ class ExponentialDecay(Schedule):
     name = "exponential"
 
     def __init__(self, lr: float, rate: float, steps: int = 1) -> None:
-        self.lr = check_number(lr, "lr")
-        self.rate = check_number(rate, "rate", high=1.0)
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise AnynnValueError(f"steps must be an int >= 1; got {steps!r}")
-        self.steps = steps
+        self.lr = _positive(lr, "lr")
+        self.rate = check_float(rate, "rate", low=0.0, high=1.0, open_low=True)
+        self.steps = check_int(steps, "steps", low=1)
 
     def __call__(self, step: int) -> float:
         return self.lr * self.rate ** (step / self.steps)
@@ -113,20 +83,10 @@ class CosineDecay(Schedule):
     name = "cosine"
 
     def __init__(self, lr: float, total_steps: int, warmup: int = 0, min_lr: float = 0.0) -> None:
-        self.lr = check_number(lr, "lr")
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise AnynnValueError(f"total_steps must be an int >= 1; got {total_steps!r}")
-        if (
-            isinstance(warmup, bool)
-            or not isinstance(warmup, int)
-            or not (0 <= warmup < total_steps)
-        ):
-            raise AnynnValueError(
-                f"warmup must be an int in [0, total_steps={total_steps}); got {warmup!r}"
-            )
-        self.total_steps = total_steps
-        self.warmup = warmup
-        self.min_lr = check_number(min_lr, "min_lr", allow_low=True, high=self.lr)
+        self.lr = _positive(lr, "lr")
+        self.total_steps = check_int(total_steps, "total_steps", low=1)
+        self.warmup = check_int(warmup, "warmup", low=0, high=self.total_steps - 1)
+        self.min_lr = check_float(min_lr, "min_lr", low=0.0, high=self.lr)
 
     def __call__(self, step: int) -> float:
         if step < self.warmup:
@@ -138,6 +98,7 @@ class CosineDecay(Schedule):
 SCHEDULES: dict[str, type[Schedule]] = {
     cls.name: cls for cls in (StepDecay, ExponentialDecay, CosineDecay)
 }
+REGISTRY = Registry("schedule", Schedule, SCHEDULES)
 
 
 def from_config(config: dict[str, Any]) -> Schedule:
@@ -150,9 +111,9 @@ def from_config(config: dict[str, Any]) -> Schedule:
     """
     args = dict(config)
     name = args.pop("name", None)
-    if name not in SCHEDULES:
+    if name not in REGISTRY:
         raise AnynnValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
     try:
-        return SCHEDULES[name](**args)
+        return REGISTRY.lookup(name)(**args)
     except TypeError as exc:
         raise AnynnValueError(f"bad arguments for schedule {name!r}: {exc}") from exc

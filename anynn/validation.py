@@ -49,7 +49,7 @@ def check_finite(host: np.ndarray, name: str, dtype: str = "float64") -> None:
             f"first at index {position}: {host[position]}"
         )
     limit = float(np.finfo(dtype).max)
-    if np.finfo(host.dtype).max > limit and host.size:
+    if np.finfo(host.dtype).bits > np.finfo(dtype).bits and host.size:
         too_big = np.abs(host) > limit
         if too_big.any():
             position = tuple(int(i) for i in np.argwhere(too_big)[0])
@@ -102,12 +102,3 @@ def is_single_sample(data: Any) -> bool:
     if ndim is not None:
         return int(ndim) == 1
     return len(data) > 0 and not hasattr(data[0], "__len__")
-
-
-def check_int(value: Any, name: str, minimum: int) -> int:
-    """Return ``value`` if it is an int >= ``minimum``, else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise AnynnTypeError(f"{name} must be an int; got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise AnynnValueError(f"{name} must be >= {minimum}; got {value}")
-    return int(value)

@@ -150,7 +150,9 @@ def test_float32_is_the_default_and_stays_float32(backend: str) -> None:
     # backward: gradients of one batch are float32 too
     Y = net.prepare_targets(np.array([0, 1, 2, 0, 1, 2, 0, 1]), anynn.losses.get("cce"), 8)
     assert Y.dtype == f32
-    net.loss_and_gradients(net.backend.asarray(X), Y, anynn.losses.get("cce"), True)
+    head = anynn.losses.LossHead(anynn.losses.get("cce"), net.layers[-1].activation)
+    assert head.fused
+    net.loss_and_gradients(net.backend.asarray(X), Y, head)
     assert all(p.grad.dtype == f32 for p in net.parameters())
     # fit: parameters remain float32 and the history holds Python floats
     history = net.fit(X, [0, 1, 2, 0, 1, 2, 0, 1], epochs=2, lr=0.1, batch_size=4, loss="cce")

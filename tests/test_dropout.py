@@ -50,7 +50,7 @@ def test_masks_are_inverted_and_seeded(backend: str) -> None:
         dtype="float64",
         seed=3,
     )
-    from anynn.dropout import MaskSampler
+    from anynn.training.regularization import MaskSampler
 
     sampler = MaskSampler(net.dropout, [64, 2], np.random.default_rng(7), net.backend)
     masks = sampler.draw(500)
@@ -93,7 +93,9 @@ def test_dropout_gradient_matches_masked_finite_differences() -> None:
     )
     mask = (rng.random((6, 5)) >= 0.4) / 0.6
     loss = nn.losses.get("mse")
-    net.loss_and_gradients(X, y, loss, False, masks=[mask, None])
+    head = nn.losses.LossHead(loss, net.layers[-1].activation)
+    assert not head.fused
+    net.loss_and_gradients(X, y, head, masks=[mask, None])
     W = net.layers[0].weights
     grad = to_numpy(net.layers[0].weight.grad)
 

@@ -100,7 +100,7 @@ def test_numpy_float_class_weights_are_accepted(backend: str) -> None:
 
 
 def test_data_on_device_must_be_a_flag(backend: str) -> None:
-    with pytest.raises(nn.AnynnValueError, match="data_on_device"):
+    with pytest.raises(nn.AnynnTypeError, match="data_on_device"):  # wrong type: TypeError
         small(backend).fit(*regression(), data_on_device=np.array([True, False]), verbose=0)
 
 
@@ -133,7 +133,9 @@ def test_single_sample_gradient_is_an_outer_product_built_on_demand(backend: str
                      dtype="float64", seed=0)
     bk = net.backend
     x, y = bk.asarray([[0.5, -1.0, 2.0]]), bk.asarray([[1.0, -1.0]])
-    net.loss_and_gradients(x, y, nn.losses.get("mse"), False)
+    head = nn.losses.LossHead(nn.losses.get("mse"), net.layers[-1].activation)
+    assert not head.fused
+    net.loss_and_gradients(x, y, head)
     weight = net.layers[0].weight
     column, row = weight.outer_factors
     expected = to_numpy(column) * to_numpy(row)
@@ -142,7 +144,7 @@ def test_single_sample_gradient_is_an_outer_product_built_on_demand(backend: str
     # plain SGD updates from the factors exactly as from the built gradient
     a, b = net.to(), net.to()
     for clone in (a, b):
-        clone.loss_and_gradients(x, y, nn.losses.get("mse"), False)
+        clone.loss_and_gradients(x, y, head)
     for p in b.parameters():
         _ = p.grad  # force the built form
     nn.optimizers.SGD(0.1).step(a.parameters())

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import Backend
-from .errors import AnynnTypeError, AnynnValueError
-from .losses import Loss
-from .validation import check_finite, check_samples, host_array, inputs_to_device
+from ..backend import Backend
+from ..errors import AnynnTypeError, AnynnValueError
+from ..losses import Loss
+from ..validation import check_finite, check_samples, host_array, inputs_to_device
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from .config import FitConfig
 
 Array = Any
 DEVICE_MEMORY_FRACTION = 0.5
@@ -232,8 +236,54 @@ def make_dataset(
     return Dataset(X_ready, Y, W, backend, resident)
 
 
-def check_on_device(value: Any) -> bool | str:
-    """Validate ``data_on_device``: ``"auto"``, True or False."""
-    if (isinstance(value, str) and value == "auto") or isinstance(value, bool):
-        return value
-    raise AnynnValueError(f"data_on_device must be 'auto', True or False; got {value!r}")
+def fit_datasets(
+    net: Network, X: Any, y: Any, config: FitConfig
+) -> tuple[Dataset, Dataset | None]:
+    """Validate and place the training and (optional) validation data of a fit.
+
+    ``validation_split`` holds out the last samples of ``(X, y)``, before shuffling.
+    """
+
+    def make(X: Any, y: Any, weight: Any, class_weight: Any, prefix: str) -> Dataset:
+        return make_dataset(
+            X, y, config.head.loss, net.backend, net.inputs, net.outputs,
+            on_device=config.data_on_device, sample_weight=weight,
+            class_weight=class_weight, prefix=prefix,
+        )
+
+    split, weight, class_weight = config.validation_split, config.sample_weight, config.class_weight
+    if split:
+        n = _n_samples(X, net.inputs)
+        cut = int(n * (1.0 - split))
+        if cut < 1 or cut >= n:
+            raise AnynnValueError(
+                f"validation_split={split} of {n} samples leaves {cut} for training and "
+                f"{n - cut} for validation; both need at least one"
+            )
+        head, tail = slice(None, cut), slice(cut, None)
+        train = make(_rows(X, head), _rows(y, head), _rows(weight, head), class_weight, "")
+        val = make(_rows(X, tail), _rows(y, tail), _rows(weight, tail), class_weight, "val_")
+        return train, val
+    train = make(X, y, weight, class_weight, "")
+    if config.validation_data is None:
+        return train, None
+    X_val, y_val, *rest = config.validation_data
+    return train, make(X_val, y_val, rest[0] if rest else None, None, "val_")
+
+
+def _n_samples(X: Any, n_features: int) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        shape = np.asarray(X).shape
+    if len(shape) == 0:
+        raise AnynnValueError(f"X must have shape (n_samples, {n_features}); got a scalar")
+    return int(shape[0])
+
+
+def _rows(data: Any, rows: slice) -> Any:
+    """``data[rows]`` for lists and arrays of any namespace (arrays need ``[rows, ...]``)."""
+    if data is None:
+        return None
+    if getattr(data, "ndim", None) is None:
+        return data[rows]
+    return data[rows, ...]

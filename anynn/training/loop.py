@@ -1,9 +1,10 @@
 """The training loop: epochs of (shuffled) batches, one optimizer step per batch.
 
-Everything that can be decided once per ``fit`` (namespace, loss fusion, clipping,
-dropout, which callbacks need per-step calls) is decided in :class:`Trainer`'s
-constructor; the per-step loop only computes. The loss is read from the device once
-per epoch.
+:class:`Trainer` receives the network, its validated :class:`~.config.FitConfig` and the
+data, nothing else. Everything that can be decided once per ``fit`` (loss fusion, in the
+config's :class:`~anynn.losses.LossHead`; clipping; dropout; which callbacks need
+per-step calls) is decided in its constructor; the per-step loop only computes. The
+loss is read from the device once per epoch.
 """
 
 from __future__ import annotations
@@ -18,25 +19,23 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from .backend import to_numpy
-from .callbacks import Callback, overrides_batch_end
-from .clipping import gradient_clipper
-from .data import Dataset
-from .dropout import MaskSampler
-from .errors import TrainingDiverged
-from .history import History
-from .losses import Loss
-from .metrics import Metric
-from .optimizers import Optimizer
+from ..backend import to_numpy
+from ..callbacks import overrides_batch_end
+from ..errors import TrainingDiverged
+from ..history import History
+from ..losses import LossHead
+from ..metrics import Metric, get_list
+from .config import FitConfig
+from .data import Dataset, fit_datasets, make_dataset
+from .progress import progress_callback
+from .regularization import MaskSampler, gradient_clipper
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network import Network
 
 Array = Any
 EVAL_BATCH = 8192
 """Rows per forward pass when evaluating (bounds the memory of validation)."""
-
-__all__ = ["History", "Trainer", "evaluate_dataset"]
 
 
 class _Interrupt:
@@ -66,14 +65,14 @@ def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
 
 
 def evaluate_dataset(
-    net: Network, data: Dataset, loss: Loss, metrics: Sequence[Metric], prefix: str = ""
+    net: Network, data: Dataset, head: LossHead, metrics: Sequence[Metric], prefix: str = ""
 ) -> dict[str, float]:
     """Mean loss and metrics of ``net`` on ``data`` (inference: no dropout)."""
     xp = net.backend.xp
     loss_sum: Any = 0.0
     metric_sums: list[Any] = [0.0] * len(metrics)
     for X, Y, W in data.batches(EVAL_BATCH, None):
-        out, value = net.output_and_loss(X, Y, loss, W)
+        out, value = net.output_and_loss(X, Y, head, W)
         loss_sum = loss_sum + value * X.shape[0]
         for i, metric in enumerate(metrics):
             metric_sums[i] = metric_sums[i] + metric.batch_sum(out, Y, xp)
@@ -94,68 +93,48 @@ def all_finite(xp: Any, arrays: list[Array]) -> bool:
 
 
 class Trainer:
-    """One ``fit``: a network, its data and the collaborators of the training step.
+    """One ``fit``: a network, its validated configuration and its data.
 
     Parameters
     ----------
     net : Network
         The network trained in place.
-    loss : Loss
-        The loss minimised.
-    optimizer : Optimizer
-        Updates the parameters after each batch.
+    config : FitConfig
+        Every argument of the fit, validated.
     train : Dataset
         The training data.
-    batch_size : int
-        Samples per step (the last partial batch is used).
-    shuffle : bool
-        Reshuffle every epoch from the network's seeded generator.
     validation : Dataset, optional
         Evaluated at the end of every epoch (``val_`` keys).
-    metrics : list of Metric
-        Reported per epoch, on the training batches and on the validation data.
-    callbacks : list of Callback
-        Hooks; a callback stops training with ``net.stop_training = True``.
-    clip_value, clip_norm : float, optional
-        Gradient clipping (see :func:`anynn.clipping.gradient_clipper`).
-    clip_backprop : float, optional
-        Clamp the gradient passed between layers to ``[-clip_backprop, clip_backprop]``.
+
+    Raises
+    ------
+    AnynnValueError
+        When a callback refuses the history keys of this fit (before any work).
     """
 
     def __init__(
-        self,
-        net: Network,
-        loss: Loss,
-        optimizer: Optimizer,
-        train: Dataset,
-        *,
-        batch_size: int,
-        shuffle: bool = True,
-        validation: Dataset | None = None,
-        metrics: Sequence[Metric] = (),
-        callbacks: Sequence[Callback] = (),
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        clip_backprop: float | None = None,
+        self, net: Network, config: FitConfig, train: Dataset, validation: Dataset | None
     ) -> None:
         self.net = net
-        self.loss = loss
-        self.optimizer = optimizer
+        self.config = config
         self.train = train
-        self.batch_size = batch_size
-        self.shuffle = shuffle
         self.validation = validation
-        self.metrics = list(metrics)
-        self.callbacks = list(callbacks)
+        self.head = config.head
+        self.optimizer = config.optimizer
+        self.metrics = list(config.metrics)
+        self.callbacks = list(config.callbacks)
+        reporter = progress_callback(config.verbose, config.epochs)
+        if reporter is not None:
+            self.callbacks.append(reporter)
+        for cb in self.callbacks:
+            cb.validate(self.history_keys())
         self.batch_callbacks = [cb for cb in self.callbacks if overrides_batch_end(cb)]
-        self.clipper = gradient_clipper(net.backend.xp, clip_value, clip_norm)
-        self.clip_backprop = clip_backprop
-        self.fused = loss.can_fuse(net.layers[-1].activation)
+        self.clipper = gradient_clipper(net.backend.xp, config.clip_value, config.clip_norm)
         self.mask_sampler = MaskSampler(
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
         self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
-        n = train.n_samples
+        n, batch_size = train.n_samples, config.batch_size
         self.sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
 
     def history_keys(self) -> list[str]:
@@ -163,8 +142,11 @@ class Trainer:
         names = ["loss"] + [m.name for m in self.metrics]
         return names + ([f"val_{k}" for k in names] if self.validation is not None else [])
 
-    def run(self, epochs: int, history: History) -> History:
-        """Train for ``epochs`` epochs, appending to ``history``; return it.
+    def run(self) -> History:
+        """Train for ``config.epochs`` epochs, appending to ``net.history``; return it.
+
+        The optimizer (given ``config.new_lr`` when reused) is bound to the parameters
+        and becomes ``net.optimizer``.
 
         Raises
         ------
@@ -172,7 +154,11 @@ class Trainer:
             When an epoch's loss is not finite; the weights are those of the end of the
             last finite epoch and the optimizer state is reset.
         """
-        net = self.net
+        net, epochs, history = self.net, self.config.epochs, self.net.history
+        if self.config.new_lr is not None:
+            self.optimizer.lr = self.config.new_lr
+        self.optimizer.prepare(net.parameters(), net.backend)
+        net.optimizer = self.optimizer
         net.stop_training = False
         first = history.epoch[-1] + 1 if history.epoch else 0
         for cb in self.callbacks:
@@ -203,34 +189,23 @@ class Trainer:
 
     def _epoch(self, epoch: int, flag: _Interrupt) -> dict[str, float] | None:
         """One pass over the data; the epoch's values, or None when interrupted."""
-        net, xp, optimizer, loss = self.net, self.net.backend.xp, self.optimizer, self.loss
+        net, xp, optimizer, head = self.net, self.net.backend.xp, self.optimizer, self.head
         params = net.parameters()
-        snapshot = [xp.asarray(p.value, copy=True) for p in params]
-        self._snapshots = (self._snapshots[-1], (epoch, snapshot))
-        n = self.train.n_samples
+        self._snapshots = (self._snapshots[-1], (epoch, net.snapshot()))
+        n, batch_size = self.train.n_samples, self.config.batch_size
         # one batch covering the data needs no shuffle: its gradient is order-free
-        order = net.rng.permutation(n) if self.shuffle and n > self.batch_size else None
-        sampler, clipper, clip_backprop, fused = (
-            self.mask_sampler,
-            self.clipper,
-            self.clip_backprop,
-            self.fused,
-        )
+        order = net.rng.permutation(n) if self.config.shuffle and n > batch_size else None
+        sampler, clipper, clip_backprop = self.mask_sampler, self.clipper, self.config.clip_backprop
         metrics, batch_callbacks = self.metrics, self.batch_callbacks
         last = net.layers[-1]
         values: list[Array] = []
         metric_sums: list[Any] = [0.0] * len(metrics)
         first_step = optimizer.iterations
         try:
-            for xb, yb, wb in self.train.batches(self.batch_size, order):
+            for xb, yb, wb in self.train.batches(batch_size, order):
+                masks = sampler.draw(xb.shape[0]) if sampler else None
                 value = net.loss_and_gradients(
-                    xb,
-                    yb,
-                    loss,
-                    fused,
-                    weights=wb,
-                    masks=sampler.draw(xb.shape[0]) if sampler else None,
-                    clip_backprop=clip_backprop,
+                    xb, yb, head, weights=wb, masks=masks, clip_backprop=clip_backprop
                 )
                 for i, metric in enumerate(metrics):
                     metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
@@ -255,17 +230,23 @@ class Trainer:
             )
             net.stop_training = True
             return None
-        epoch_loss = self._mean_loss(values, epoch, first_step, params)
-        logs = {"loss": epoch_loss}
+        return self._epoch_logs(epoch, values, metric_sums, first_step)
+
+    def _epoch_logs(
+        self, epoch: int, values: list[Array], metric_sums: list[Any], first_step: int
+    ) -> dict[str, float]:
+        """The epoch's record: mean loss (checked finite), metrics, validation values."""
+        logs = {"loss": self._mean_loss(values, epoch, first_step)}
         seen = sum(self.sizes[: len(values)])  # fewer than n when a callback stopped early
-        for metric, total in zip(metrics, metric_sums, strict=True):
+        for metric, total in zip(self.metrics, metric_sums, strict=True):
             logs[metric.name] = float(total) / seen
         if self.validation is not None:
-            logs.update(evaluate_dataset(net, self.validation, loss, metrics, "val_"))
+            val = evaluate_dataset(self.net, self.validation, self.head, self.metrics, "val_")
+            logs.update(val)
         return logs
 
     def _mean_loss(
-        self, values: list[Array], epoch: int, first_step: int, params: list[Any]
+        self, values: list[Array], epoch: int, first_step: int
     ) -> float:
         """The epoch's mean loss (one read); roll back and raise if it is not finite."""
         xp = self.net.backend.xp
@@ -280,7 +261,7 @@ class Trainer:
             return total
         finite = np.reshape(to_numpy(xp.isfinite(stacked)), (-1,))
         step = first_step + int(np.argmin(finite))
-        self._diverged(f"the loss became {total} at step {step}", epoch, step, params)
+        self._diverged(f"the loss became {total} at step {step}", epoch, step)
 
     def _check_last_update(self, history: History, params: list[Any]) -> None:
         """After the last epoch: its final update is seen by no loss, so check the weights.
@@ -293,11 +274,11 @@ class Trainer:
         epoch, step = history.epoch[-1], self.optimizer.iterations - 1
         history.drop_last()
         self._diverged(
-            f"the weights became non-finite in the update of step {step}", epoch, step, params
+            f"the weights became non-finite in the update of step {step}", epoch, step
         )
 
-    def _diverged(self, cause: str, epoch: int, step: int, params: list[Any]) -> NoReturn:
-        restored = self._restore_finite(params)
+    def _diverged(self, cause: str, epoch: int, step: int) -> NoReturn:
+        restored = self._restore_finite()
         self.optimizer.reset()
         raise TrainingDiverged(
             f"training diverged: {cause} of epoch {epoch}; the weights were restored to "
@@ -307,7 +288,7 @@ class Trainer:
             step=step,
         )
 
-    def _restore_finite(self, params: list[Any]) -> str:
+    def _restore_finite(self) -> str:
         """Put back the newest all-finite snapshot (the last step of an epoch may be the
         one that overflowed); return a description of what was restored."""
         xp = self.net.backend.xp
@@ -316,7 +297,36 @@ class Trainer:
                 continue
             epoch, arrays = saved
             if all_finite(xp, arrays):
-                for p, value in zip(params, arrays, strict=True):
-                    p.value = value
+                self.net.restore(arrays)
                 return f"their state at the start of epoch {epoch}"
         return "their state at the start of the epoch (no finite state was kept)"
+
+
+def evaluate(
+    net: Network,
+    X: Any,
+    y: Any,
+    loss: Any,
+    metrics: Any,
+    sample_weight: Any,
+) -> dict[str, float]:
+    """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
+    head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
+    metric_objs = get_list(metrics)
+    data = make_dataset(
+        X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
+    )
+    with net.backend.overflow_allowed():
+        return evaluate_dataset(net, data, head, metric_objs)
+
+
+def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
+    """Train ``net`` in place on ``(X, y)``; ``kwargs`` are those of :meth:`Network.fit`.
+
+    Every argument and the data are validated before any work; ``epochs=0`` stops there.
+    """
+    config = FitConfig.from_fit_args(net, **kwargs)
+    train, validation = fit_datasets(net, X, y, config)
+    if config.epochs == 0:
+        return net.history
+    return Trainer(net, config, train, validation).run()
