@@ -105,23 +105,3 @@ def test_traced_decomposition_runs_in_onnxruntime(name: str) -> None:
         condition = 1 / np.abs(np.cos(x)) + 1 / np.abs(np.sin(x)) if name == "tan" else None
         check(session.run(None, {"X": x})[0], reference(name, x), name, condition)
 
-
-def test_every_table_row_has_an_onnx_spelling() -> None:
-    """The node table's ``onnx`` column, or a structural rule of the exporter, covers every
-    row; lower-case spellings name functions of anynn.onnx.elementary, capitalised ones
-    ONNX operators (with float64 kernels in the float64 spelling)."""
-    from anynn.onnx.nodes import STRUCTURAL
-    from anynn.symbolic import NODES
-
-    for spec in NODES:
-        if spec.name == "ExprCondPair":  # only inside a Piecewise
-            continue
-        assert (spec.onnx is not None) != (spec.name in STRUCTURAL), spec.name
-        for spelling in spec.onnx or ():
-            if spelling[0].isupper():
-                assert onnx.defs.has(spelling), spelling
-            else:
-                assert callable(getattr(elementary, spelling)), spelling
-        if spec.onnx is not None:
-            assert spec.onnx[1] not in {"Erf", "Tan", "Atan", "Asin", "Acos", "Sinh", "Cosh",
-                                        "Asinh", "Acosh", "Atanh"}, spec.name
