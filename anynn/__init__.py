@@ -16,7 +16,9 @@ from .errors import (
     AnynnTypeError,
     AnynnValueError,
     BackendUnavailableError,
+    FileWriteError,
     ModelFileError,
+    NetworkBusyError,
     TrainingDiverged,
 )
 from .gradcheck import gradcheck
@@ -47,8 +49,10 @@ __all__ = [
     "History",
     "LayerSpecNB",
     "LayerSpecNBF",
+    "FileWriteError",
     "ModelFileError",
     "Network",
+    "NetworkBusyError",
     "Parameter",
     "TrainingDiverged",
     "activations",

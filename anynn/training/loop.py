@@ -21,10 +21,10 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..callbacks import overrides_batch_end
-from ..errors import TrainingDiverged
+from ..errors import NetworkBusyError, TrainingDiverged
 from ..history import History
 from ..losses import LossHead
-from ..metrics import Metric, get_list
+from ..metrics import Metric, check_for_output, get_list
 from .config import FitConfig
 from .data import Dataset, fit_datasets, make_dataset
 from .progress import progress_callback
@@ -39,23 +39,30 @@ EVAL_BATCH = 8192
 
 
 class _Interrupt:
-    """Set by the first Ctrl-C during ``fit``; the loop stops after the current step."""
+    """Ctrl-C during ``fit``: the first one asks the loop to stop after the current step;
+    a second one aborts ``fit`` with ``KeyboardInterrupt``, at once, or right after the
+    update in progress (``updating``) so that an update is applied whole or not at all."""
 
     requested = False
+    aborted = False
+    updating = False
 
 
 @contextmanager
 def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
-    """Turn the first SIGINT into ``flag.requested`` (a second one interrupts at once)."""
+    """Turn the first SIGINT into ``flag.requested``, a second one into an abort."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum: int, frame: Any) -> None:
-        if flag.requested:
+        if not flag.requested:
+            flag.requested = True
+            return
+        flag.aborted = True
+        if not flag.updating:
             raise KeyboardInterrupt
-        flag.requested = True
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -168,7 +175,7 @@ class Trainer:
             cb.on_train_begin(begin)
         flag = _Interrupt()
         try:
-            with _deferred_sigint(flag), net.backend.overflow_allowed():
+            with _deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
                 for epoch in range(first, first + epochs):
                     for cb in self.callbacks:
                         cb.on_epoch_begin(epoch, {})
@@ -211,7 +218,13 @@ class Trainer:
                     metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
                 if clipper is not None:
                     clipper(params)
-                optimizer.step(params)
+                flag.updating = True  # a second Ctrl-C now waits for the whole update
+                try:
+                    optimizer.step(params)
+                finally:
+                    flag.updating = False
+                if flag.aborted:
+                    raise KeyboardInterrupt
                 values.append(value)
                 if batch_callbacks:
                     step_logs = {"loss": value, "size": int(xb.shape[0])}
@@ -222,6 +235,8 @@ class Trainer:
                 if flag.requested:
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
+            if flag.aborted:  # the second Ctrl-C: to the caller
+                raise
             warnings.warn(
                 f"training interrupted in epoch {epoch} after step {optimizer.iterations}; "
                 "the weights are those of the last completed step",
@@ -313,6 +328,7 @@ def evaluate(
     """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
     head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
     metric_objs = get_list(metrics)
+    check_for_output(metric_objs, net.layers[-1].activation, net.outputs)
     data = make_dataset(
         X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
     )
@@ -325,8 +341,18 @@ def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
 
     Every argument and the data are validated before any work; ``epochs=0`` stops there.
     """
-    config = FitConfig.from_fit_args(net, **kwargs)
-    train, validation = fit_datasets(net, X, y, config)
-    if config.epochs == 0:
-        return net.history
-    return Trainer(net, config, train, validation).run()
+    if not net.fit_lock.acquire(blocking=False):
+        raise NetworkBusyError(
+            "this network is already being trained (a fit or partial_fit running in "
+            "another thread, or the fit whose callback called this one); train one "
+            "network from one thread at a time (predicting from several threads is fine)"
+        )
+    try:
+        config = FitConfig.from_fit_args(net, **kwargs)
+        train, validation = fit_datasets(net, X, y, config)
+        if config.epochs == 0:
+            return net.history
+        net.loss, net.metrics = config.head.loss, list(config.metrics)  # evaluate's defaults
+        return Trainer(net, config, train, validation).run()
+    finally:
+        net.fit_lock.release()
