@@ -227,8 +227,12 @@ def test_native_operators(dtype: str) -> None:
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def test_errors() -> None:
+def test_errors(tmp_path: object) -> None:
     net = nn.Network(2, [(2, True, "tanh")], seed=0)
+    with pytest.raises(AnynnValueError, match="director"):
+        net.to_onnx(str(tmp_path))  # a folder, refused before any work
+    with pytest.raises(AnynnValueError):
+        net.to_onnx(os.path.join(str(tmp_path), "missing-folder", "m.onnx"))
     with pytest.raises(AnynnValueError, match="opset"):
         net.to_onnx(None, opset=12)
     with pytest.raises(AnynnTypeError, match="opset"):

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnynnError, AnynnTypeError, AnynnValueError
+from ..files import check_destination, write_atomic
 from ..state import NetworkState
 
 DEFAULT_OPSET = 17
@@ -105,7 +106,8 @@ def export(
     net : anynn.Network or anynn.state.NetworkState
         The network (any backend), or its plain state (what a model file holds).
     path : str or os.PathLike or None
-        Where to write the model (atomically); None writes nothing.
+        Where to write the model (atomically, checked before any work, as for
+        :meth:`anynn.Network.save`); None writes nothing.
     opset : int, default 17
         ONNX opset of the default domain (13 up to the newest the installed onnx knows).
     dtype : {"float32", "float64"}, optional
@@ -127,6 +129,8 @@ def export(
         pair of array functions (other than softmax).
     """
     onnx = require_onnx()
+    if path is not None:
+        check_destination(path)
     state = _state_of(net)
     opset = check_opset(opset, onnx.defs.onnx_opset_version())
     resolved = check_dtype(dtype, state.dtype)
@@ -142,9 +146,7 @@ def export(
         + ", ".join(f"{layer.length} {layer.activation.name}" for layer in state.layers),
     )
     if path is not None:
-        from ..io.atomic import write_atomic
-
-        write_atomic(os.fspath(path), model.SerializeToString())
+        write_atomic(path, model.SerializeToString())
     return model
 
 
