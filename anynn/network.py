@@ -348,11 +348,7 @@ class Network(FitMethods):
     export = save
 
     def to_onnx(self, path: Any, **options: Any) -> Any:
-        """Export to an ONNX file and return the ``onnx.ModelProto``.
-
-        See :func:`anynn.onnx.export` for ``opset``, ``dtype``, ``outputs`` and
-        ``native_ops``; needs ``pip install "anynn[onnx]"``.
-        """
+        """Export to ONNX; returns the ``onnx.ModelProto`` (see :func:`anynn.onnx.export`)."""
         from .onnx import export
 
         return export(self, path, **options)
