@@ -55,3 +55,25 @@ def test_regressor_variable(outputs: int) -> None:
     (variable,) = run(model, X)
     assert variable.shape == (len(X), outputs)
     np.testing.assert_allclose(variable.reshape(reg.predict(X).shape), reg.predict(X), rtol=1e-12)
+
+
+def test_poisson_regressor_and_user_activation() -> None:
+    import sympy
+
+    y = np.exp(X[:, 0] / 2)
+    reg = anynn_sklearn.MLPRegressor(
+        loss="poisson", hidden_layer_sizes=(8,), activation="tanh", max_iter=20, random_state=0
+    ).fit(X.astype(np.float32), y)
+    (variable,) = run(anynn_onnx.export(reg, None), X.astype(np.float32))
+    np.testing.assert_allclose(variable[:, 0], reg.predict(X.astype(np.float32)), rtol=1e-5)
+    x = sympy.Symbol("x")
+    clf = anynn_sklearn.MLPClassifier(
+        hidden_layer_sizes=(8,), activation=x * sympy.tanh(x), max_iter=20, random_state=0
+    )
+    try:
+        clf.fit(X, TARGETS["strings"])
+    except (TypeError, ValueError) as exc:  # the estimator may take built-in names only
+        pytest.skip(f"activation= takes no expression: {exc}")
+    label, probabilities = run(anynn_onnx.export(clf, None), X)
+    np.testing.assert_array_equal(label, clf.predict(X))
+    np.testing.assert_allclose(probabilities, clf.predict_proba(X), rtol=1e-12, atol=1e-14)

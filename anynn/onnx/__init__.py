@@ -10,7 +10,8 @@ the graph computes what ``net.predict`` computes, as stably. Layout of the packa
 - :mod:`~anynn.onnx.nodes`: the ONNX spelling of each supported SymPy node;
 - :mod:`~anynn.onnx.elementary`: functions ONNX (or onnxruntime in float64) lacks;
 - :mod:`~anynn.onnx.activation`: one layer's activation;
-- :mod:`~anynn.onnx.model`: the whole network.
+- :mod:`~anynn.onnx.model`: the whole network;
+- :mod:`~anynn.onnx.estimators`: the scikit-learn estimators of :mod:`anynn.sklearn`.
 
 ``onnx`` is an optional dependency (``pip install "anynn[onnx]"``, which also installs
 onnxruntime); importing anynn, or this package, never imports it.
@@ -103,8 +104,11 @@ def export(
 
     Parameters
     ----------
-    net : anynn.Network or anynn.state.NetworkState
-        The network (any backend), or its plain state (what a model file holds).
+    net : anynn.Network, anynn.state.NetworkState or a fitted anynn.sklearn estimator
+        The network (any backend), its plain state (what a model file holds), or an
+        ``MLPClassifier`` / ``MLPRegressor``, whose outputs are ``label`` and
+        ``probabilities``, or ``variable`` (see :mod:`anynn.onnx.estimators`; ``outputs``
+        does not apply).
     path : str or os.PathLike or None
         Where to write the model (atomically, checked before any work, as for
         :meth:`anynn.Network.save`); None writes nothing.
@@ -131,20 +135,26 @@ def export(
     onnx = require_onnx()
     if path is not None:
         check_destination(path)
-    state = _state_of(net)
     opset = check_opset(opset, onnx.defs.onnx_opset_version())
-    resolved = check_dtype(dtype, state.dtype)
-    from .model import build_model, check_outputs
+    from .estimators import estimator_model, is_estimator
 
-    model = build_model(
-        state,
-        dtype=resolved,
-        opset=opset,
-        outputs=check_outputs(outputs),
-        native_ops=bool(native_ops),
-        doc=f"anynn network: {state.inputs} inputs, layers "
-        + ", ".join(f"{layer.length} {layer.activation.name}" for layer in state.layers),
-    )
+    if is_estimator(net):
+        resolved = check_dtype(dtype, net.network_.dtype)
+        model = estimator_model(net, dtype=resolved, opset=opset, native_ops=bool(native_ops))
+    else:
+        state = _state_of(net)
+        resolved = check_dtype(dtype, state.dtype)
+        from .model import build_model, check_outputs
+
+        model = build_model(
+            state,
+            dtype=resolved,
+            opset=opset,
+            outputs=check_outputs(outputs),
+            native_ops=bool(native_ops),
+            doc=f"anynn network: {state.inputs} inputs, layers "
+            + ", ".join(f"{layer.length} {layer.activation.name}" for layer in state.layers),
+        )
     if path is not None:
         write_atomic(path, model.SerializeToString())
     return model
