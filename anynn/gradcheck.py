@@ -44,7 +44,7 @@ def gradcheck(
     if loss is None:
         loss = net.loss if net.loss is not None else "mse"
     head = losses.LossHead(losses.get(loss), check.layers[-1].activation)
-    X_dev = inputs_to_device(X, check.inputs, check.backend)
+    X_dev = inputs_to_device(X, check.inputs, check.backend, check_device_values=True)
     Y_dev = check.prepare_targets(y, head.loss, int(X_dev.shape[0]))
     check.loss_and_gradients(X_dev, Y_dev, head)
     params = check.parameters()

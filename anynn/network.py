@@ -186,9 +186,8 @@ class Network(FitMethods):
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
 
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
-        Returns an array of the network's backend. Inputs are checked for NaN and
-        infinity, except an array already in a GPU's memory (CuPy): that check would wait
-        for the device, so there a NaN in an input row gives NaN in that output row.
+        Returns an array of the network's backend. An array already in GPU memory is not
+        checked for NaN (that would wait for the GPU): a NaN row gives a NaN output row.
 
         Parameters
         ----------
@@ -209,16 +208,13 @@ class Network(FitMethods):
         n = int(rows.shape[0]) if getattr(rows, "ndim", 0) == 2 else 1
         if batch_size is None or n <= batch_size:
             with self.backend.overflow_allowed():
-                out = self.forward(inputs_to_device(
-                    rows, self.inputs, self.backend, check_device_values=self.backend.on_host
-                ))
+                out = self.forward(inputs_to_device(rows, self.inputs, self.backend))
             return out[0, ...] if one_sample else out
         parts = []
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             chunk = inputs_to_device(rows[start:stop, ...], self.inputs, self.backend,
-                                     f"X (rows {start} to {stop - 1})",
-                                     check_device_values=self.backend.on_host)
+                                     f"X (rows {start} to {stop - 1})")
             with self.backend.overflow_allowed():
                 parts.append(self.forward(chunk))
         return self.backend.xp.concat(parts, axis=0)

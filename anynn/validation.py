@@ -91,13 +91,14 @@ def inputs_to_device(
     backend: Backend,
     name: str = "X",
     *,
-    check_device_values: bool = True,
+    check_device_values: bool | None = None,
 ) -> Array:
     """Validate inputs and return them on ``backend`` as ``(n_samples, n_features)``.
 
     Arrays already on the backend stay there. Their shape is always checked; their
-    finiteness only with ``check_device_values`` (the check reads a flag back from the
-    device, a synchronisation that ``predict`` avoids: NaN in gives NaN out there).
+    finiteness with ``check_device_values`` (default: only where the backend's arrays
+    live on the host; on a GPU the check reads a flag back, a synchronisation that
+    ``predict`` avoids: NaN in gives NaN out there).
     """
     refuse_autograd(data, name)
     if backend.owns(data) and not isinstance(data, np.ndarray):
@@ -108,6 +109,8 @@ def inputs_to_device(
             raise AnynnValueError(
                 f"{name} must have shape (n_samples, {n_features}); got {tuple(data.shape)}"
             )
+        if check_device_values is None:
+            check_device_values = backend.on_host
         if check_device_values and not bool(xp.all(xp.isfinite(data))):
             raise AnynnValueError(f"{name} holds non-finite values (NaN or inf)")
         return data if data.dtype == backend.dtype else xp.astype(data, backend.dtype)

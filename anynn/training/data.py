@@ -224,7 +224,8 @@ def make_dataset(
     """
     xname, yname = f"{prefix}X", f"{prefix}y"
     if backend.owns(X) and not isinstance(X, np.ndarray):
-        X_ready = inputs_to_device(X, n_inputs, backend, xname)  # already on the device
+        # already on the device: checked once per fit, even on a GPU
+        X_ready = inputs_to_device(X, n_inputs, backend, xname, check_device_values=True)
         resident = True
     else:
         X_ready = host_inputs(X, n_inputs, backend.dtype_name, xname)
