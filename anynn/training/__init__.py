@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from .config import FitConfig
 from .data import Dataset, fit_datasets, make_dataset
+from .evaluation import evaluate, evaluate_dataset
 from .front import FitMethods
-from .loop import Trainer, evaluate, evaluate_dataset, fit
+from .loop import Trainer, fit
 
 __all__ = [
     "Dataset",

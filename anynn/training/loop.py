@@ -13,20 +13,19 @@ import math
 import signal
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from ..backend import to_numpy
 from ..callbacks import overrides_batch_end
-from ..errors import TrainingDiverged
+from ..errors import AnynnValueError, TrainingDiverged
 from ..history import History
-from ..losses import LossHead
-from ..metrics import Metric, get_list
 from .config import FitConfig
-from .data import Dataset, fit_datasets, make_dataset
+from .data import Dataset, fit_datasets
+from .evaluation import dataset_sums, mean_logs
 from .progress import progress_callback
 from .regularization import MaskSampler, gradient_clipper
 
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Array = Any
-EVAL_BATCH = 8192
-"""Rows per forward pass when evaluating (bounds the memory of validation)."""
 
 
 class _Interrupt:
@@ -64,25 +61,6 @@ def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def evaluate_dataset(
-    net: Network, data: Dataset, head: LossHead, metrics: Sequence[Metric], prefix: str = ""
-) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` on ``data`` (inference: no dropout)."""
-    xp = net.backend.xp
-    loss_sum: Any = 0.0
-    metric_sums: list[Any] = [0.0] * len(metrics)
-    for X, Y, W in data.batches(EVAL_BATCH, None):
-        out, value = net.output_and_loss(X, Y, head, W)
-        loss_sum = loss_sum + value * X.shape[0]
-        for i, metric in enumerate(metrics):
-            metric_sums[i] = metric_sums[i] + metric.batch_sum(out, Y, xp)
-    n = data.n_samples
-    result = {f"{prefix}loss": float(loss_sum) / n}
-    for metric, total in zip(metrics, metric_sums, strict=True):
-        result[f"{prefix}{metric.name}"] = float(total) / n
-    return result
-
-
 def all_finite(xp: Any, arrays: list[Array]) -> bool:
     """Whether every element of every array is finite (one host read)."""
     checks = [xp.all(xp.isfinite(a)) for a in arrays]
@@ -94,6 +72,11 @@ def all_finite(xp: Any, arrays: list[Array]) -> bool:
 
 class Trainer:
     """One ``fit``: a network, its validated configuration and its data.
+
+    The step is split into hooks that :class:`~anynn.training.distributed.DistributedTrainer`
+    overrides: :meth:`_batches` (what each step trains on), :meth:`_gradients` (forward,
+    backward and, there, the gradient allreduce), :meth:`_epoch_sums` (the epoch's metric
+    and validation sums) and :meth:`_collective` (a section every process must finish).
 
     Parameters
     ----------
@@ -134,8 +117,17 @@ class Trainer:
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
         self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
-        n, batch_size = train.n_samples, config.batch_size
+        self.interrupt = _Interrupt()
+        self.rank = 0
+        """This process's rank; callbacks see it as ``logs["rank"]`` at train begin."""
+        self._metric_sums: list[Any] = []
+        n, batch_size = self.n_samples, config.batch_size
         self.sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
+
+    @property
+    def n_samples(self) -> int:
+        """Training samples per epoch (over every process)."""
+        return self.train.n_samples
 
     def history_keys(self) -> list[str]:
         """The keys this fit records per epoch."""
@@ -163,21 +155,26 @@ class Trainer:
         first = history.epoch[-1] + 1 if history.epoch else 0
         for cb in self.callbacks:
             cb.set_network(net)
-        begin = {"keys": self.history_keys(), "first_epoch": first, "epochs": epochs}
-        for cb in self.callbacks:
-            cb.on_train_begin(begin)
-        flag = _Interrupt()
+        begin = {
+            "keys": self.history_keys(), "first_epoch": first, "epochs": epochs, "rank": self.rank
+        }
+        with self._collective():
+            for cb in self.callbacks:
+                cb.on_train_begin(begin)
+        flag = self.interrupt
         try:
             with _deferred_sigint(flag), net.backend.overflow_allowed():
                 for epoch in range(first, first + epochs):
-                    for cb in self.callbacks:
-                        cb.on_epoch_begin(epoch, {})
+                    with self._collective():
+                        for cb in self.callbacks:
+                            cb.on_epoch_begin(epoch, {})
                     logs = self._epoch(epoch, flag)
                     if logs is None:  # interrupted
                         break
-                    history.record(epoch, **logs)
-                    for cb in self.callbacks:
-                        cb.on_epoch_end(epoch, logs)
+                    with self._collective():
+                        history.record(epoch, **logs)
+                        for cb in self.callbacks:
+                            cb.on_epoch_end(epoch, logs)
                     if net.stop_training:
                         break
                 self._check_last_update(history, net.parameters())
@@ -189,34 +186,28 @@ class Trainer:
 
     def _epoch(self, epoch: int, flag: _Interrupt) -> dict[str, float] | None:
         """One pass over the data; the epoch's values, or None when interrupted."""
-        net, xp, optimizer, head = self.net, self.net.backend.xp, self.optimizer, self.head
+        net, optimizer = self.net, self.optimizer
         params = net.parameters()
         self._snapshots = (self._snapshots[-1], (epoch, net.snapshot()))
-        n, batch_size = self.train.n_samples, self.config.batch_size
+        n, batch_size = self.n_samples, self.config.batch_size
         # one batch covering the data needs no shuffle: its gradient is order-free
         order = net.rng.permutation(n) if self.config.shuffle and n > batch_size else None
-        sampler, clipper, clip_backprop = self.mask_sampler, self.clipper, self.config.clip_backprop
-        metrics, batch_callbacks = self.metrics, self.batch_callbacks
-        last = net.layers[-1]
+        clipper, batch_callbacks = self.clipper, self.batch_callbacks
         values: list[Array] = []
-        metric_sums: list[Any] = [0.0] * len(metrics)
+        self._metric_sums = [0.0] * len(self.metrics)
         first_step = optimizer.iterations
         try:
-            for xb, yb, wb in self.train.batches(batch_size, order):
-                masks = sampler.draw(xb.shape[0]) if sampler else None
-                value = net.loss_and_gradients(
-                    xb, yb, head, weights=wb, masks=masks, clip_backprop=clip_backprop
-                )
-                for i, metric in enumerate(metrics):
-                    metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
+            for batch in self._batches(order):
+                value = self._gradients(batch)
                 if clipper is not None:
                     clipper(params)
                 optimizer.step(params)
                 values.append(value)
                 if batch_callbacks:
-                    step_logs = {"loss": value, "size": int(xb.shape[0])}
-                    for cb in batch_callbacks:
-                        cb.on_batch_end(optimizer.iterations - 1, step_logs)
+                    step_logs = {"loss": value, "size": self.sizes[len(values) - 1]}
+                    with self._collective():
+                        for cb in batch_callbacks:
+                            cb.on_batch_end(optimizer.iterations - 1, step_logs)
                     if net.stop_training:
                         break
                 if flag.requested:
@@ -230,19 +221,54 @@ class Trainer:
             )
             net.stop_training = True
             return None
-        return self._epoch_logs(epoch, values, metric_sums, first_step)
+        return self._epoch_logs(epoch, values, first_step)
 
-    def _epoch_logs(
-        self, epoch: int, values: list[Array], metric_sums: list[Any], first_step: int
-    ) -> dict[str, float]:
+    # -- the hooks of one step and one epoch -------------------------------------------
+    def _batches(self, order: np.ndarray | None) -> Iterable[Any]:
+        """What each step of the epoch trains on, in ``order`` (a permutation or None)."""
+        return self.train.batches(self.config.batch_size, order)
+
+    def _gradients(self, batch: Any) -> Array:
+        """Forward and backward on one batch: every ``grad`` set, the batch's mean loss
+        returned (0-d), the metric sums of the epoch advanced."""
+        xb, yb, wb = batch
+        masks = self.mask_sampler.draw(xb.shape[0]) if self.mask_sampler else None
+        value = self.net.loss_and_gradients(
+            xb, yb, self.head, weights=wb, masks=masks, clip_backprop=self.config.clip_backprop
+        )
+        self._add_metrics(yb)
+        return value
+
+    def _add_metrics(self, yb: Array) -> None:
+        """Add the metrics of the last training forward pass to the epoch's sums."""
+        xp, out = self.net.backend.xp, self.net.layers[-1].last_output
+        for i, metric in enumerate(self.metrics):
+            self._metric_sums[i] = self._metric_sums[i] + metric.batch_sum(out, yb, xp)
+
+    def _epoch_sums(self) -> tuple[list[float], list[float] | None]:
+        """The epoch's training metric sums and the validation sums (:func:`dataset_sums`)."""
+        train = [float(total) for total in self._metric_sums]
+        if self.validation is None:
+            return train, None
+        return train, dataset_sums(self.net, self.validation, self.head, self.metrics)
+
+    def _validation_samples(self) -> int:
+        """Validation samples (over every process)."""
+        return 0 if self.validation is None else self.validation.n_samples
+
+    def _collective(self) -> AbstractContextManager[Any]:
+        """A section that every process finishes or all fail (one process: nothing)."""
+        return nullcontext()
+
+    def _epoch_logs(self, epoch: int, values: list[Array], first_step: int) -> dict[str, float]:
         """The epoch's record: mean loss (checked finite), metrics, validation values."""
         logs = {"loss": self._mean_loss(values, epoch, first_step)}
         seen = sum(self.sizes[: len(values)])  # fewer than n when a callback stopped early
-        for metric, total in zip(self.metrics, metric_sums, strict=True):
-            logs[metric.name] = float(total) / seen
-        if self.validation is not None:
-            val = evaluate_dataset(self.net, self.validation, self.head, self.metrics, "val_")
-            logs.update(val)
+        train, validation = self._epoch_sums()
+        for metric, total in zip(self.metrics, train, strict=True):
+            logs[metric.name] = total / seen
+        if validation is not None:
+            logs.update(mean_logs(validation, self._validation_samples(), self.metrics, "val_"))
         return logs
 
     def _mean_loss(
@@ -302,30 +328,14 @@ class Trainer:
         return "their state at the start of the epoch (no finite state was kept)"
 
 
-def evaluate(
-    net: Network,
-    X: Any,
-    y: Any,
-    loss: Any,
-    metrics: Any,
-    sample_weight: Any,
-) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
-    head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
-    metric_objs = get_list(metrics)
-    data = make_dataset(
-        X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
-    )
-    with net.backend.overflow_allowed():
-        return evaluate_dataset(net, data, head, metric_objs)
-
-
 def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
     """Train ``net`` in place on ``(X, y)``; ``kwargs`` are those of :meth:`Network.fit`.
 
     Every argument and the data are validated before any work; ``epochs=0`` stops there.
     """
     config = FitConfig.from_fit_args(net, **kwargs)
+    if config.comm is not None:
+        raise AnynnValueError("comm= is trained by anynn.training.distributed.fit")
     train, validation = fit_datasets(net, X, y, config)
     if config.epochs == 0:
         return net.history
