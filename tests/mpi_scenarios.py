@@ -33,12 +33,12 @@ def data(kind: str, n: int = N, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, (np.digitize(X[:, 0] + X[:, 2], [-0.5, 0.5])).astype(np.int64)
 
 
-def network(outputs: int, last: str, dropout: float = 0.0) -> nn.Network:
+def network(outputs: int, last: str, dropout: float = 0.0, backend: str = "numpy") -> nn.Network:
     layers: list[Any] = [(8, True, "tanh")]
     if dropout:
         layers.append(nn.Dropout(dropout))
     layers += [(6, True, "relu"), (outputs, True, last)]
-    return nn.Network(4, layers, dtype="float64", seed=7)
+    return nn.Network(4, layers, dtype="float64", seed=7, backend=backend)
 
 
 def weights(net: nn.Network) -> list[np.ndarray]:
@@ -134,6 +134,19 @@ def checkpoint(comm: Any, folder: Path) -> dict[str, Any]:
     return {**outcome(full), "resumed": weights(resumed), "saved": saver.saved}
 
 
+def cupy_fit(comm: Any, folder: Path) -> dict[str, Any]:
+    """On CuPy (two ranks on one GPU: staged through the host; one per GPU: NCCL)."""
+    if comm is not None and comm.Get_size() > 1:
+        from anynn.distributed import select_device
+
+        select_device(comm)
+    X, y = data("cls")
+    net = network(3, "softmax", dropout=0.3, backend="cupy")
+    net.fit(X, y, epochs=3, batch_size=16, loss="cce", optimizer="adam", lr=0.01,
+            metrics=["accuracy"], validation_split=0.2, comm=comm, verbose=0)
+    return outcome(net)
+
+
 class _LossFailingOnLastRank(MeanSquaredError):  # noqa: N818 - a loss
     """The mean squared error, raising on the last rank at its third call."""
 
@@ -210,7 +223,8 @@ def main(argv: list[str]) -> None:
         cb = _FailingCallback(comm.Get_rank() == comm.Get_size() - 1)
         network(2, "identity").fit(*data("reg"), epochs=3, callbacks=[cb], comm=comm, verbose=0)
         return
-    results = {name: SCENARIOS[name](comm, folder) for name in names}
+    chosen = {**SCENARIOS, "cupy_fit": cupy_fit}
+    results = {name: chosen[name](comm, folder) for name in names}
     gathered = comm.gather(results, root=0)
     if comm.Get_rank() == 0:
         (folder / "results.pkl").write_bytes(pickle.dumps(gathered))

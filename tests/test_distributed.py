@@ -222,3 +222,41 @@ def test_one_process_communicator_is_exactly_a_plain_fit() -> None:
     parallel.fit(*scenarios.data("cls"), comm=MPI.COMM_SELF, **options)
     for got, want in zip(scenarios.weights(parallel), scenarios.weights(plain), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+# -- GPU (one process per GPU; NCCL needs two GPUs, two ranks on one GPU stage through host)
+@pytest.mark.gpu
+@needs_mpi
+def test_nccl_collectives_on_one_rank() -> None:
+    from anynn.backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    from mpi4py import MPI
+
+    from anynn.backend import Backend
+    from anynn.backend.collectives import NcclCommunicator, _nccl_or_none
+
+    backend = Backend("cupy", "float64")
+    nccl = _nccl_or_none(MPI.COMM_SELF, backend)
+    if nccl is None:
+        pytest.skip("CuPy has no NCCL")
+    comm = NcclCommunicator(MPI.COMM_SELF, backend, nccl)
+    values = backend.asarray(np.arange(7.0))
+    np.testing.assert_array_equal(nn.to_numpy(comm.allreduce_sum(values)), np.arange(7.0))
+    np.testing.assert_array_equal(nn.to_numpy(comm.broadcast(values)), np.arange(7.0))
+
+
+@pytest.mark.gpu
+@needs_mpi
+def test_cupy_data_parallel_matches_one_process(tmp_path: Path) -> None:
+    from anynn.backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    done = mpiexec(2, str(HERE / "mpi_scenarios.py"), str(tmp_path), "cupy_fit")
+    assert done.returncode == 0, done.stdout + done.stderr
+    per_rank = pickle.loads((tmp_path / "results.pkl").read_bytes())
+    reference = scenarios.cupy_fit(None, tmp_path)
+    for result in per_rank:
+        assert_same_run(result["cupy_fit"], reference)
