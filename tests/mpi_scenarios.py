@@ -77,6 +77,32 @@ def momentum(comm: Any, folder: Path) -> dict[str, Any]:
     return outcome(net)
 
 
+def memmap(comm: Any, folder: Path) -> dict[str, Any]:
+    """Every rank maps the same file and reads only its rows of each batch."""
+    X, y = data("reg")
+    if comm is not None:
+        path = folder / "X.f64"
+        if comm.Get_rank() == 0:
+            X.tofile(path)
+        comm.Barrier()
+        X = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
+    net = network(2, "identity")
+    net.fit(X, y, epochs=2, batch_size=16, lr=0.05, comm=comm, verbose=0)
+    return outcome(net)
+
+
+def diverge(comm: Any, folder: Path) -> dict[str, Any]:
+    """A far too large learning rate: TrainingDiverged, last good weights, everywhere."""
+    X, y = data("reg")
+    net = network(2, "identity")
+    try:
+        net.fit(X * 1e3, y, epochs=5, batch_size=16, lr=50.0, comm=comm, verbose=0)
+    except nn.TrainingDiverged as exc:
+        return {"weights": weights(net), "history": net.history.to_dict()["history"],
+                "diverged": (exc.epoch, exc.step)}
+    return {**outcome(net), "diverged": None}
+
+
 def adam_weights(comm: Any, folder: Path) -> dict[str, Any]:
     X, y = data("bin")
     Xv, yv = data("bin", N_VAL, seed=1)
@@ -209,7 +235,7 @@ def fail_mismatch(comm: Any, folder: Path) -> dict[str, Any]:
 
 
 SCENARIOS = {f.__name__: f for f in (
-    sgd_shuffle, momentum, adam_weights, dropout, sharded, early_stop, checkpoint,
+    sgd_shuffle, momentum, memmap, diverge, adam_weights, dropout, sharded, early_stop, checkpoint,
     fail_callback, fail_step, fail_data, fail_mismatch,
 )}
 

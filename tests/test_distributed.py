@@ -73,7 +73,8 @@ def assert_same_run(result: dict[str, Any], reference: dict[str, Any]) -> None:
 
 @needs_mpi
 @pytest.mark.parametrize(
-    "name", ["sgd_shuffle", "momentum", "adam_weights", "dropout", "sharded", "early_stop"]
+    "name",
+    ["sgd_shuffle", "momentum", "memmap", "adam_weights", "dropout", "sharded", "early_stop"],
 )
 def test_every_rank_matches_one_process(mpi_run: Any, references: Any, name: str) -> None:
     """SGD, Nesterov momentum + clip_norm, Adam with sample/class weights, dropout,
@@ -93,6 +94,17 @@ def test_early_stopping_stops_every_rank_at_the_same_epoch(mpi_run: Any, referen
     assert {(r["early_stop"]["epochs"], r["early_stop"]["stopped_epoch"]) for r in per_rank} == {
         (want["epochs"], want["stopped_epoch"])
     }
+
+
+@needs_mpi
+def test_divergence_raises_on_every_rank_with_the_last_good_weights(
+    mpi_run: Any, references: Any
+) -> None:
+    want = references["diverge"]
+    assert want["diverged"] is not None
+    for result in mpi_run[2]:
+        assert result["diverge"]["diverged"] == want["diverged"]
+        assert_same_run(result["diverge"], want)
 
 
 @needs_mpi

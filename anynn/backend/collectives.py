@@ -85,13 +85,14 @@ class HostCommunicator:
     def __init__(self, comm: Any, backend: Backend) -> None:
         self.comm = check_comm(comm)
         self.backend = backend
+        self._mpi = mpi()
         self.rank = int(comm.Get_rank())
         self.size = int(comm.Get_size())
 
     def allreduce_sum(self, buffer: Array) -> Array:
         """The element-wise sum of a flat device ``buffer`` over all ranks (one collective)."""
         host = _writable_host(buffer)
-        self.comm.Allreduce(mpi().IN_PLACE, host, op=mpi().SUM)
+        self.comm.Allreduce(self._mpi.IN_PLACE, host, op=self._mpi.SUM)
         return self.backend.from_host(host)
 
     def broadcast(self, buffer: Array, root: int = 0) -> Array:
