@@ -199,7 +199,8 @@ class ModelCheckpoint(Callback):
     Attributes
     ----------
     best : float
-        The best ``monitor`` value seen (with ``save_best_only``).
+        The best ``monitor`` value seen (with ``save_best_only``), kept over successive
+        ``fit`` calls, as in Keras.
     saved : list of str
         The paths written by this process, in order.
     """
@@ -236,7 +237,6 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs: Logs) -> None:
         self._writes = logs.get("rank", 0) == 0
-        self.best = float("-inf") if self.maximize else float("inf")
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         if (epoch + 1) % self.every:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mpi_scenarios as scenarios
 import numpy as np
 import pytest
 from repo_env import repo_env
@@ -23,8 +24,6 @@ import anynn as nn
 from anynn.training.sharding import LocalSteps, count
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import mpi_scenarios as scenarios  # noqa: E402
 
 HAVE_MPI = shutil.which("mpiexec") is not None and importlib.util.find_spec("mpi4py") is not None
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs mpi4py and an mpiexec")
@@ -63,12 +62,16 @@ def references(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     } | {"folder": folder}
 
 
-def assert_same_run(result: dict[str, Any], reference: dict[str, Any]) -> None:
+def assert_same_run(
+    result: dict[str, Any], reference: dict[str, Any], relative: bool = False
+) -> None:
+    """Same weights and history to ``TOLERANCE`` (absolute, or ``relative`` to the values)."""
+    tolerance = {"rtol": TOLERANCE, "atol": 0} if relative else {"rtol": 0, "atol": TOLERANCE}
     for got, want in zip(result["weights"], reference["weights"], strict=True):
-        np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(got, want, **tolerance)
     assert result["history"].keys() == reference["history"].keys()
     for key, values in reference["history"].items():
-        np.testing.assert_allclose(result["history"][key], values, rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(result["history"][key], values, **tolerance)
 
 
 @needs_mpi
@@ -101,10 +104,10 @@ def test_divergence_raises_on_every_rank_with_the_last_good_weights(
     mpi_run: Any, references: Any
 ) -> None:
     want = references["diverge"]
-    assert want["diverged"] is not None
+    assert want["diverged"] is not None and want["diverged"][0] > 0  # a later epoch
     for result in mpi_run[2]:
         assert result["diverge"]["diverged"] == want["diverged"]
-        assert_same_run(result["diverge"], want)
+        assert_same_run(result["diverge"], want, relative=True)  # weights near 1e139
 
 
 @needs_mpi
