@@ -91,12 +91,16 @@ class HostCommunicator:
 
     def allreduce_sum(self, buffer: Array) -> Array:
         """The element-wise sum of a flat device ``buffer`` over all ranks (one collective)."""
+        if self.size == 1:
+            return buffer
         host = _writable_host(buffer)
         self.comm.Allreduce(self._mpi.IN_PLACE, host, op=self._mpi.SUM)
         return self.backend.from_host(host)
 
     def broadcast(self, buffer: Array, root: int = 0) -> Array:
         """Rank ``root``'s flat device ``buffer``, on every rank."""
+        if self.size == 1:
+            return buffer
         host = _writable_host(buffer)
         self.comm.Bcast(host, root=root)
         return self.backend.from_host(host)

@@ -8,6 +8,10 @@ runs:
    device (or streams it);
 3. :class:`Trainer` (``loop``) runs the epochs; each step goes through
    ``Network.loss_and_gradients`` with the config's :class:`~anynn.losses.LossHead`.
+
+With ``comm=``, :func:`anynn.training.distributed.fit` runs the same fit data-parallel
+(:class:`~anynn.training.distributed.DistributedTrainer` overrides the Trainer's step and
+epoch hooks; :mod:`~anynn.training.sharding` divides each global batch).
 """
 
 from __future__ import annotations

@@ -147,9 +147,10 @@ class DistributedTrainer(Trainer):
                 yield LocalBatch(None, positions, size)
                 continue
             try:
-                yield LocalBatch(self.train.take(rows), positions, size)
+                data, failure = self.train.take(rows), None
             except Exception as exc:  # noqa: BLE001 - reported to every process by the step
-                yield LocalBatch(None, positions, size, exc)
+                data, failure = None, exc
+            yield LocalBatch(data, positions, size, failure)
 
     def _gradients(self, batch: LocalBatch) -> Array:
         """This process's share of the batch's gradients, allreduced: the batch's."""
