@@ -17,7 +17,9 @@ from .errors import (
     AnynnValueError,
     BackendUnavailableError,
     DistributedError,
+    FileWriteError,
     ModelFileError,
+    NetworkBusyError,
     TrainingDiverged,
 )
 from .gradcheck import gradcheck
@@ -49,9 +51,11 @@ __all__ = [
     "History",
     "LayerSpecNB",
     "LayerSpecNBF",
+    "FileWriteError",
     "ModelCheckpoint",
     "ModelFileError",
     "Network",
+    "NetworkBusyError",
     "Parameter",
     "TrainingDiverged",
     "activations",

@@ -110,6 +110,23 @@ def check_choice(value: Any, name: str, choices: Collection[Any]) -> Any:
     return value
 
 
+def check_pair(value: Any, name: str) -> tuple[Any, Any] | None:
+    """None, or ``value`` as a 2-tuple if it is a tuple or list of two items."""
+    if value is not None and not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise AnynnTypeError(f"{name} must be a pair (a tuple of two); got {_seen(value)}")
+    return None if value is None else (value[0], value[1])
+
+
+def either(ours: Any, default: Any, theirs: Any, names: str) -> Any:
+    """An argument given under our name (``ours``, whose default is ``default``) or another
+    library's (``theirs``, None when absent); both given: AnynnTypeError naming ``names``."""
+    if theirs is None:
+        return ours
+    if ours != default:
+        raise AnynnTypeError(f"give {names}, not both")
+    return theirs
+
+
 # -- declarative constraints ------------------------------------------------------------
 class Constraint:
     """One argument's rule: ``check(value, name)`` returns the normalised value or raises."""

@@ -1,7 +1,8 @@
 """The exceptions anynn raises.
 
 Every error anynn raises on bad input derives from :class:`AnynnError`, and also from
-the matching built-in type (``ValueError`` or ``TypeError``), so callers may catch either.
+the matching built-in type (``ValueError``, ``TypeError``, ``OSError`` or
+``ArithmeticError``), so callers may catch either.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ class ActivationError(AnynnValueError):
 
 class ModelFileError(AnynnValueError):
     """A model file is missing, malformed, corrupted, foreign or hostile."""
+
+
+class FileWriteError(AnynnError, OSError):
+    """The operating system failed to write a file anynn was saving.
+
+    A read-only or full file system, missing permissions: ``errno`` is the OS's,
+    ``filename`` the path the caller gave (never a temporary file's), and the message
+    says both. The previous file at that path is intact and no temporary file remains.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror is not None else super().__str__()
+
+
+class NetworkBusyError(AnynnError, RuntimeError):
+    """A ``fit`` or ``partial_fit`` was called on a network that is already training."""
 
 
 class TrainingDiverged(AnynnError, ArithmeticError):  # noqa: N818 (public name)

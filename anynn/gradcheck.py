@@ -17,7 +17,7 @@ def gradcheck(
     X: Any,
     y: Any,
     *,
-    loss: str | losses.Loss = "mse",
+    loss: str | losses.Loss | None = None,
     epsilon: float = 1e-5,
 ) -> float:
     """Compare analytic gradients with central differences, in float64.
@@ -28,8 +28,9 @@ def gradcheck(
         The network to check (it is copied to float64; ``net`` is not modified).
     X, y : array-like
         A small batch of inputs and targets.
-    loss : str or Loss
-        The loss whose gradient is checked.
+    loss : str or Loss, optional
+        The loss whose gradient is checked; default: the last fit's (``net.loss``),
+        else ``"mse"``.
     epsilon : float
         Step of the central difference.
 
@@ -40,6 +41,8 @@ def gradcheck(
         Euclidean norm, over all parameter arrays.
     """
     check = net.to(dtype="float64")
+    if loss is None:
+        loss = net.loss if net.loss is not None else "mse"
     head = losses.LossHead(losses.get(loss), check.layers[-1].activation)
     X_dev = inputs_to_device(X, check.inputs, check.backend)
     Y_dev = check.prepare_targets(y, head.loss, int(X_dev.shape[0]))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import AnynnValueError
+from .files import check_destination, write_atomic
 
 
 @dataclass
@@ -61,13 +63,20 @@ class History:
     def plot(self, path: str | Path) -> Path:
         """Save a PNG of the curves: one panel for the losses, one per metric.
 
+        The file is written like a model file (:mod:`anynn.files`): atomically, links
+        followed, an existing file's permission bits kept.
+
         Raises
         ------
         AnynnValueError
-            If there is nothing to plot.
+            If there is nothing to plot, or ``path`` is refused (empty, in a missing
+            folder, an existing directory or special file).
+        FileWriteError
+            If the OS fails the write.
         ImportError
             If matplotlib (an optional extra) is not installed.
         """
+        check_destination(path)
         try:
             import matplotlib
 
@@ -90,10 +99,11 @@ class History:
             ax.set_title(key)
             ax.legend()
         fig.tight_layout()
-        path = Path(path)
-        fig.savefig(path, format="png", dpi=100)
+        image = io.BytesIO()
+        fig.savefig(image, format="png", dpi=100)
         plt.close(fig)
-        return path
+        write_atomic(path, image.getvalue())
+        return Path(path)
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, last={self.last()})"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from . import initializers
 from .activation import Activation
 from .backend import Backend, to_numpy
 from .bound_activation import bind
@@ -64,20 +64,6 @@ class Parameter:
         return f"Parameter({self.name or '?'}, shape={tuple(self.value.shape)})"
 
 
-def initial_weights(
-    rng: np.random.Generator, n_in: int, n_out: int, scheme: str
-) -> np.ndarray:
-    """Draw an ``(n_in, n_out)`` float64 host matrix from a normal initialisation.
-
-    ``"he"``: std ``sqrt(2 / n_in)``; ``"lecun"``: ``sqrt(1 / n_in)``;
-    ``"glorot"``: ``sqrt(2 / (n_in + n_out))``.
-    """
-    variance = {"he": 2.0 / n_in, "lecun": 1.0 / n_in, "glorot": 2.0 / (n_in + n_out)}
-    if scheme not in variance:
-        raise AnynnValueError(f"unknown initialisation {scheme!r}; expected {sorted(variance)}")
-    return rng.standard_normal((n_in, n_out)) * math.sqrt(variance[scheme])
-
-
 class Dense:
     """A fully connected layer ``a = f(x @ W + b)``.
 
@@ -92,7 +78,14 @@ class Dense:
     bias : bool
         Whether the layer has a bias vector ``b`` of shape ``(n_out,)``.
     rng : numpy.random.Generator, optional
-        Host generator for the initial weights (He or Glorot normal by activation).
+        Host generator for the initial weights.
+    init : scheme name, callable, dict or LayerInit, optional
+        How the parameters start (:mod:`anynn.initializers`); by default the weights
+        follow the activation (He normal for ReLU-like ones, Glorot normal otherwise)
+        and the biases are zero.
+    weights, biases : array-like, optional
+        Initial values to use instead of drawing them (as the original article's
+        ``Layer(spec, prev, weights=, biases=)``).
 
     Attributes
     ----------
@@ -109,20 +102,30 @@ class Dense:
         *,
         bias: bool = True,
         rng: np.random.Generator | None = None,
+        init: Any = None,
+        weights: Any = None,
+        biases: Any = None,
     ) -> None:
         self.n_in = n_in
         self.n_out = n_out
         self.activation = activation
         self.backend = backend
         self.has_bias = bias
+        self.init = initializers.layer_init(init)
+        """How the parameters were (or would be) drawn (:class:`~anynn.initializers.LayerInit`)."""
         rng = rng if rng is not None else np.random.default_rng()
-        host = initial_weights(rng, n_in, n_out, activation.init).astype(backend.dtype_name)
-        self.weight = Parameter(backend.from_host(host))
-        self.bias = (
-            Parameter(backend.from_host(np.zeros((n_out,), dtype=backend.dtype_name)))
-            if bias
-            else None
-        )
+        scheme = self.init.weights or initializers.get(activation.init)
+        dtype = backend.dtype_name
+        if weights is None:
+            weights = scheme.draw(rng, (n_in, n_out), "weights").astype(dtype)
+        self.weight = Parameter(self._converted(weights, (n_in, n_out), "weights"))
+        self.bias = None
+        if bias:
+            if biases is None:
+                biases = self.init.biases.draw(rng, (n_out,), "biases").astype(dtype)
+            self.bias = Parameter(self._converted(biases, (n_out,), "biases"))
+        elif biases is not None:
+            raise AnynnValueError("biases given for a layer built with bias=False")
         self.bound_activation = bind(activation, backend)
         self._input: Array | None = None
         self._z: Array | None = None

@@ -189,6 +189,17 @@ class CategoricalCrossEntropy(Loss):
     fuses_with = "softmax"
     needs_probabilities = True
 
+    def check_output(self, activation: Activation, width: int) -> None:
+        """Also refuse a single output: one class is no distribution (two classes are
+        one sigmoid output with ``bce``, or two softmax outputs with ``cce``)."""
+        if width == 1:
+            raise AnynnValueError(
+                f"loss='cce' needs one output per class, but the network has 1 output "
+                f"({activation.name}); for two classes use loss='bce' with 1 sigmoid output, "
+                "or 2 softmax outputs with loss='cce'"
+            )
+        super().check_output(activation, width)
+
     def prepare_targets(self, y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
         if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and n_outputs > 1):
             labels = y.reshape(-1)

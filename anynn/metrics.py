@@ -6,10 +6,15 @@ the epoch value is one division at the end and nothing synchronises per step.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import AnynnTypeError, AnynnValueError
+from .losses import maps_into_unit_interval
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .activation import Activation
 
 Array = Any
 
@@ -97,3 +102,24 @@ def get_list(specs: Any) -> list[Metric]:
     if len(set(names)) != len(names):
         raise AnynnValueError(f"metrics lists a metric twice: {names}")
     return resolved
+
+
+def check_for_output(metrics: Sequence[Metric], output: Activation, width: int) -> None:
+    """Refuse ``accuracy`` on one output that is not a probability (a regression output).
+
+    One output's accuracy thresholds at 0.5, which means something only for outputs in
+    [0, 1]; on an identity (regression) output it would silently report nonsense.
+
+    Raises
+    ------
+    AnynnValueError
+        Naming the output activation and what to use instead.
+    """
+    if width != 1 or not any(isinstance(m, Accuracy) for m in metrics):
+        return
+    if not maps_into_unit_interval(output, width):
+        raise AnynnValueError(
+            f"metrics: 'accuracy' on a single {output.name} output would threshold a "
+            "regression output at 0.5; for a regression use 'mae' or 'mse', for two "
+            "classes a sigmoid output (with loss='bce')"
+        )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from . import activations, backprop, io, losses, optimizers
+from . import backprop, initializers, io, losses, optimizers
+from . import metrics as metrics_module
 from ._checks import check_int
+from .architecture import build_layers
 from .backend import Backend
+from .dropout import Dropout
 from .errors import AnynnTypeError, AnynnValueError, BackendUnavailableError, ModelFileError
 from .history import History
 from .layers import Dense, Parameter
@@ -27,9 +31,15 @@ from .state import (
 from .summary import format_summary
 from .training.data import host_targets
 from .training.front import FitMethods
-from .validation import inputs_to_device, is_single_sample
+from .validation import check_samples, host_array, inputs_to_device, is_single_sample
 
 Array = Any
+
+PREDICT_BATCH = 8192
+"""Rows per forward pass of :meth:`Network.predict` unless ``batch_size=`` says otherwise."""
+
+DEFAULT_ACTIVATION = "identity"
+"""The activation of layers whose spec names none, unless ``activation=`` says otherwise."""
 
 
 class Network(FitMethods):
@@ -39,13 +49,23 @@ class Network(FitMethods):
     ----------
     inputs : int
         Number of input features.
-    layers : sequence of layer specs
+    layers : sequence of layer specs or Dense layers
         One spec per layer: ``length``; ``(length, bias)``; ``(length, bias, fn)``;
-        :class:`LayerSpecNB`; :class:`LayerSpecNBF`; or a dict with those keys (plus
-        ``dropout``). An :class:`anynn.Dropout` between specs drops the previous layer's
-        outputs while training. ``specs=`` is a synonym.
-    activation : activation spec, default "sigmoid"
-        Activation of layers whose spec names none.
+        :class:`LayerSpecNB`; :class:`LayerSpecNBF`; a dict with those keys (plus
+        ``dropout`` and ``init``); or an existing :class:`Dense` layer, whose parameters
+        and activation are copied. An :class:`anynn.Dropout` between specs drops the
+        previous layer's outputs while training. ``specs=`` is a synonym.
+    fn : activation spec, optional
+        The original article's name of ``activation`` (give one or the other).
+    activation : activation spec, default "identity"
+        Activation of layers whose spec names none (the output layer included), as the
+        original article's ``fn=lambda f: f`` and Keras's default.
+    init : scheme name, callable or dict, optional
+        Initialisation of layers whose spec gives no ``init`` (:mod:`anynn.initializers`:
+        ``"he"``, ``"glorot"``, ``"lecun"``, their ``_uniform`` variants, ``"zeros"``, a
+        callable ``(rng, shape) -> array``, or ``{"weights": ..., "biases": ...}``). By
+        default the weights follow each activation (He normal for ReLU-like ones, Glorot
+        normal otherwise) and the biases start at zero.
     backend : {"numpy", "cupy", "array_api_strict"} or module, default "numpy"
         Where the parameters live and the computation runs.
     dtype : {"float32", "float64"}, default "float32"
@@ -65,9 +85,11 @@ class Network(FitMethods):
         self,
         inputs: int,
         layers: Sequence[Any] | None = None,
+        fn: Any = None,
         *,
         specs: Sequence[Any] | None = None,
-        activation: Any = "sigmoid",
+        activation: Any = None,
+        init: Any = None,
         backend: str | ModuleType | Backend = "numpy",
         dtype: Any = "float32",
         seed: int | None = None,
@@ -83,6 +105,10 @@ class Network(FitMethods):
             )
         if len(layer_specs) == 0:
             raise AnynnValueError("layers must hold at least one layer spec; got []")
+        if fn is not None and activation is not None:
+            raise AnynnValueError("give the default activation as fn= or activation=, not both")
+        default_fn = next((f for f in (fn, activation) if f is not None), DEFAULT_ACTIVATION)
+        initializers.layer_init(init, "init")  # checked before any work
         if seed is not None:
             seed = check_int(seed, "seed", low=0)
         self.inputs = check_int(inputs, "inputs", low=1)
@@ -92,25 +118,21 @@ class Network(FitMethods):
         self.specs: list[LayerSpecNBF]
         self.dropout: list[float]
         """``dropout[i]``: training-time dropout rate on the output of ``layers[i]``."""
-        self.specs, self.dropout = parse_layers(layer_specs, activation)
+        plans = parse_layers(layer_specs, default_fn)
+        self.specs = [plan.spec for plan in plans]
+        self.dropout = [plan.dropout for plan in plans]
         self.optimizer: optimizers.Optimizer | None = None
         """The optimizer of the last ``fit`` (reused by the next one), or None."""
         self.history = History()
         """Every epoch trained so far, accumulated over ``fit``/``partial_fit`` calls."""
+        self.loss: losses.Loss | None = None
+        """The loss of the last ``fit``: ``evaluate``'s default (saved in model files)."""
+        self.metrics: list[metrics_module.Metric] = []
+        """The metrics of the last ``fit``: ``evaluate``'s default (saved in model files)."""
         self.stop_training = False
-        self.layers: list[Dense] = []
-        width = self.inputs
-        for i, spec in enumerate(self.specs):
-            act = activations.get(spec.fn)
-            if act.builtin == "softmax" and spec.length == 1:
-                raise AnynnValueError(
-                    f"layers[{i}]: softmax over a single output is the constant 1 and cannot "
-                    "learn; use a sigmoid output (with loss='bce') or at least 2 outputs"
-                )
-            self.layers.append(
-                Dense(width, spec.length, act, self.backend, bias=spec.bias, rng=self.rng)
-            )
-            width = spec.length
+        self.fit_lock = threading.Lock()
+        """Held while ``fit``/``partial_fit`` runs: a second concurrent one is refused."""
+        self.layers: list[Dense] = build_layers(self.inputs, plans, self.backend, self.rng, init)
         self._name_parameters()
 
     def _name_parameters(self) -> None:
@@ -160,17 +182,41 @@ class Network(FitMethods):
         """Forward pass on an already validated ``(n, inputs)`` backend array."""
         return backprop.through(self.layers, X)
 
-    def predict(self, X: Any) -> Array:
+    def predict(self, X: Any, batch_size: int | None = PREDICT_BATCH) -> Array:
         """Network output for ``X`` of shape ``(n_samples, inputs)``.
 
         A 1-D ``X`` of length ``inputs`` is one sample and gives a 1-D output.
         Returns an array of the network's backend.
+
+        Parameters
+        ----------
+        X : array-like
+            Host data (lists, NumPy arrays, ``np.memmap``) or arrays of the backend.
+        batch_size : int or None, default 8192
+            Rows per forward pass: besides the output, memory stays bounded by
+            ``batch_size`` times the widest layer, and host data moves to the device one
+            batch at a time. None: one pass. The result is that of one pass up to the
+            last bits (BLAS may round a row of a smaller product differently).
         """
-        X_dev = inputs_to_device(X, self.inputs, self.backend)
+        if batch_size is not None:
+            batch_size = check_int(batch_size, "batch_size", low=1)
         one_sample = is_single_sample(X)
-        with self.backend.overflow_allowed():
-            out = self.forward(X_dev)
-        return out[0, ...] if one_sample else out
+        rows = X
+        if not self.backend.owns(X) or isinstance(X, np.ndarray):
+            rows = check_samples(host_array(X, "X"), self.inputs, "X")
+        n = int(rows.shape[0]) if getattr(rows, "ndim", 0) == 2 else 1
+        if batch_size is None or n <= batch_size:
+            with self.backend.overflow_allowed():
+                out = self.forward(inputs_to_device(rows, self.inputs, self.backend))
+            return out[0, ...] if one_sample else out
+        parts = []
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            chunk = inputs_to_device(rows[start:stop, ...], self.inputs, self.backend,
+                                     f"X (rows {start} to {stop - 1})")
+            with self.backend.overflow_allowed():
+                parts.append(self.forward(chunk))
+        return self.backend.xp.concat(parts, axis=0)
 
     __call__ = predict
 
@@ -235,15 +281,16 @@ class Network(FitMethods):
         layers = []
         for layer, rate in zip(self.layers, self.dropout, strict=True):
             host = {k: np.array(v, copy=True) for k, v in layer.host_parameters().items()}
-            layers.append(
-                LayerState(layer.n_out, layer.activation, rate, host["weight"], host.get("bias"))
-            )
+            layers.append(LayerState(layer.n_out, layer.activation, rate, host["weight"],
+                                     host.get("bias"), layer.init))
         training = None
         if include_training:
             optimizer = None if self.optimizer is None else self.optimizer.state_dict()
             history = History.from_dict(self.history.to_dict())
             training = TrainingState(rng_state(self.rng), optimizer, history)
-        return NetworkState(self.inputs, self.dtype, self.seed, layers, training)
+        fitted = [metrics_module.REGISTRY.name_of(m) for m in self.metrics]
+        return NetworkState(self.inputs, self.dtype, self.seed, layers, training,
+                            losses.REGISTRY.name_of(self.loss), [m for m in fitted if m])
 
     @classmethod
     def from_state(cls, state: NetworkState, backend: Any = "numpy", dtype: Any = None) -> Network:
@@ -252,13 +299,17 @@ class Network(FitMethods):
         if not isinstance(state, NetworkState):
             raise AnynnTypeError(f"state must be a NetworkState; got {type(state).__name__}")
         target = Backend(backend, state.dtype if dtype is None else dtype)
-        specs = [{"length": layer.length, "bias": layer.bias, "fn": layer.activation,
-                  "dropout": layer.dropout} for layer in state.layers]
-        net = cls(state.inputs, specs, backend=target, dtype=target.dtype_name, seed=state.seed)
-        for layer, saved in zip(net.layers, state.layers, strict=True):
-            layer.weights = saved.weights
-            if saved.biases is not None:
-                layer.biases = saved.biases
+        entries: list[Any] = []
+        for saved in state.layers:  # layers holding their values: nothing is drawn
+            n_in = saved.weights.shape[0]
+            entries.append(Dense(n_in, saved.length, saved.activation, target,
+                                 bias=saved.bias, init=saved.init, weights=saved.weights,
+                                 biases=saved.biases))
+            if saved.dropout:
+                entries.append(Dropout(saved.dropout))
+        net = cls(state.inputs, entries, backend=target, dtype=target.dtype_name, seed=state.seed)
+        net.loss = None if state.loss is None else losses.get(state.loss)
+        net.metrics = metrics_module.get_list(state.metrics)
         training = state.training
         if training is not None:
             net.rng = generator_from_state(training.rng)

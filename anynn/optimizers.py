@@ -19,16 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_bool, check_float, check_int
+from ._checks import check_bool, check_float, check_int, check_pair, either
 from .backend import Backend, namespace_of, to_numpy
 from .errors import AnynnValueError
 from .layers import Parameter
 from .registry import Registry
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule, learning_rate_at
 from .schedules import from_config as schedule_from_config
 
 Array = Any
 LearningRate = float | Callable[[int], float]
+
+
+PYTORCH_SPELLINGS = ("betas", "alpha")
+"""PyTorch's names of our keywords (Adam's ``betas=``, RMSprop's ``alpha=``): not in config."""
 
 
 def _fraction(value: Any, name: str) -> float:
@@ -74,7 +78,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value: LearningRate) -> None:
         if callable(value):
-            self._schedule: Callable[[int], float] | None = value
+            self._schedule: Callable[[int], float] | None = check_schedule(value)
             self._lr = 0.0
         else:
             self._schedule = None
@@ -86,21 +90,11 @@ class Optimizer:
         Raises
         ------
         AnynnValueError
-            If the schedule returns something other than a finite number >= 0.
+            If the schedule raises, or returns something other than a finite number >= 0.
         """
         if self._schedule is None:
             return self._lr
-        value = self._schedule(self.iterations)
-        try:
-            lr = float(value)
-        except (TypeError, ValueError):
-            lr = math.nan
-        if not (math.isfinite(lr) and lr >= 0.0):
-            raise AnynnValueError(
-                f"the learning-rate schedule returned {value!r} at step {self.iterations}; "
-                "it must return a finite number >= 0"
-            )
-        return lr
+        return learning_rate_at(self._schedule, self.iterations)
 
     # -- state ----------------------------------------------------------------------
     def prepare(self, params: Sequence[Parameter], backend: Backend | None = None) -> None:
@@ -153,7 +147,8 @@ class Optimizer:
     def config(self) -> dict[str, Any]:
         """The hyperparameters as constructor keywords (lr excluded), read from the signature."""
         names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name not in ("self", "lr")}
+        skip = ("self", "lr", *PYTORCH_SPELLINGS)
+        return {name: getattr(self, name) for name in names if name not in skip}
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer as JSON-able scalars plus host arrays.
@@ -277,7 +272,11 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        betas: tuple[float, float] | None = None,
     ) -> None:
+        beta1, beta2 = either((beta1, beta2), (0.9, 0.999), check_pair(betas, "betas"),
+                              "betas= (PyTorch's name) or beta1=/beta2=")
         self.beta1 = _fraction(beta1, "beta1")
         self.beta2 = _fraction(beta2, "beta2")
         self.eps = check_float(eps, "eps", low=0.0)
@@ -319,8 +318,10 @@ class AdamW(Adam):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        *,
+        betas: tuple[float, float] | None = None,
     ) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay)
+        super().__init__(lr, beta1, beta2, eps, weight_decay, betas=betas)
 
 
 class RMSprop(Optimizer):
@@ -339,7 +340,10 @@ class RMSprop(Optimizer):
         eps: float = 1e-8,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        *,
+        alpha: float | None = None,
     ) -> None:
+        rho = either(rho, 0.99, alpha, "alpha= (PyTorch's name) or rho=")
         self.rho = _fraction(rho, "rho")
         self.eps = check_float(eps, "eps", low=0.0)
         self.momentum = _fraction(momentum, "momentum")

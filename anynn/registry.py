@@ -49,6 +49,12 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.entries)
 
+    def name_of(self, obj: Any) -> str | None:
+        """The canonical name of ``obj`` if it is exactly a registered built-in (an
+        instance of the class registered under its ``name``), else None."""
+        name = getattr(obj, "name", None)
+        return name if isinstance(name, str) and self.entries.get(name) is type(obj) else None
+
     def lookup(self, name: Any) -> Callable[..., T]:
         """The factory registered as ``name`` (or an alias of it).
 

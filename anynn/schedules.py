@@ -7,17 +7,74 @@ so that a saved optimizer restores them.
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ._checks import check_float, check_int
-from .errors import AnynnValueError
+from .errors import AnynnTypeError, AnynnValueError
 from .registry import Registry
 
 
 def _positive(value: Any, name: str) -> float:
     """A learning rate: a finite float > 0."""
     return check_float(value, name, low=0.0, open_low=True)
+
+
+def describe(schedule: Callable[..., Any]) -> str:
+    """A short name of a schedule for messages."""
+    return getattr(schedule, "__qualname__", None) or repr(schedule)[:80]
+
+
+def check_schedule(schedule: Callable[..., Any]) -> Callable[[int], float]:
+    """``schedule`` if it can be called as ``schedule(step)``; refused before any work.
+
+    Raises
+    ------
+    AnynnTypeError
+        If its signature does not take exactly one positional argument.
+    """
+    try:
+        signature = inspect.signature(schedule)
+    except (TypeError, ValueError):
+        return schedule  # not introspectable (some built-ins): its first call checks it
+    try:
+        signature.bind(0)
+    except TypeError as exc:
+        raise AnynnTypeError(
+            f"lr: a learning-rate schedule is called as schedule(step) with the 0-based "
+            f"optimizer step; {describe(schedule)}{signature} cannot be ({exc})"
+        ) from None
+    return schedule
+
+
+def learning_rate_at(schedule: Callable[[int], float], step: int) -> float:
+    """The checked value of ``schedule(step)``.
+
+    Raises
+    ------
+    AnynnValueError
+        If the schedule raises (the exception is the cause; the message names the
+        schedule and the step) or returns something other than a finite number >= 0.
+    """
+    try:
+        value = schedule(step)
+    except Exception as exc:  # the user's code: say whose and when, keep the cause
+        raise AnynnValueError(
+            f"the learning-rate schedule raised {type(exc).__name__} at step {step} "
+            f"({describe(schedule)}): {exc}"
+        ) from exc
+    try:
+        lr = float(value)
+    except (TypeError, ValueError):
+        lr = math.nan
+    if not (math.isfinite(lr) and lr >= 0.0):
+        raise AnynnValueError(
+            f"the learning-rate schedule returned {value!r} at step {step} "
+            f"({describe(schedule)}); it must return a finite number >= 0"
+        )
+    return lr
 
 
 class Schedule:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import AnynnTypeError, AnynnValueError
+from .layers import Dense
 
 
 class LayerSpecNB(NamedTuple):
@@ -26,7 +28,29 @@ class LayerSpecNBF(NamedTuple):
 
 LayerSpec = int | LayerSpecNB | LayerSpecNBF | tuple[Any, ...] | Mapping[str, Any]
 
-_SPEC_KEYS = {"length", "bias", "fn", "activation", "dropout"}
+_SPEC_KEYS = {"length", "bias", "fn", "activation", "dropout", "init"}
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One dense layer to build: its spec, dropout, initialisation and source.
+
+    Attributes
+    ----------
+    spec : LayerSpecNBF
+        Length, bias flag and activation.
+    dropout : float
+        Training-time dropout rate on the layer's output.
+    init : object
+        The spec's ``init`` (None: the network's default).
+    source : Dense or None
+        An existing layer whose parameters and activation are copied.
+    """
+
+    spec: LayerSpecNBF
+    dropout: float = 0.0
+    init: Any = None
+    source: Dense | None = None
 
 
 def _check_length(length: Any, index: int) -> int:
@@ -55,7 +79,7 @@ def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
     spec : int, tuple, LayerSpecNB, LayerSpecNBF or dict
         ``length``; ``(length, bias)``; ``(length, bias, fn)``; or a dict with the keys
         ``length`` (required), ``bias`` (default True) and ``fn`` (or ``activation``);
-        a ``dropout`` key is read by :func:`parse_layers`.
+        the ``dropout`` and ``init`` keys are read by :func:`parse_layers`.
     default_fn : object
         The activation used when the spec names none.
     index : int
@@ -87,45 +111,46 @@ def parse_layer_spec(spec: Any, default_fn: Any, index: int) -> LayerSpecNBF:
     if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
         return LayerSpecNBF(_check_length(spec, index), True, default_fn)
     raise AnynnTypeError(
-        f"layers[{index}]: a layer spec must be an int, a tuple, LayerSpecNB, LayerSpecNBF "
-        f"or a dict; got {type(spec).__name__}: {spec!r}"
+        f"layers[{index}]: a layer spec must be an int, a tuple, LayerSpecNB, LayerSpecNBF, "
+        f"a dict or a Dense layer; got {type(spec).__name__}: {spec!r}"
     )
 
 
-def parse_layers(layer_specs: Any, default_fn: Any) -> tuple[list[LayerSpecNBF], list[float]]:
-    """Split a layer list into dense specs and the dropout rate on each layer's output.
+def parse_layers(layer_specs: Any, default_fn: Any) -> list[LayerPlan]:
+    """Turn a layer list into one :class:`LayerPlan` per dense layer.
 
-    An :class:`anynn.Dropout` entry applies to the output of the dense spec before it;
-    a dict spec's ``dropout`` key to its own output. The output layer takes no dropout.
-
-    Returns
-    -------
-    specs : list of LayerSpecNBF
-        One per dense layer.
-    rates : list of float
-        ``rates[i]`` is the dropout rate on the output of dense layer ``i``.
+    Entries are layer specs or existing :class:`anynn.Dense` layers (copied, as the
+    original article's ``Network`` takes ``Layer`` objects). An :class:`anynn.Dropout`
+    entry applies to the output of the dense layer before it; a dict spec's ``dropout``
+    key to its own output. The output layer takes no dropout.
     """
     from .dropout import Dropout, check_rate
 
-    specs: list[LayerSpecNBF] = []
-    rates: list[float] = []
+    plans: list[LayerPlan] = []
     for index, spec in enumerate(layer_specs):
         if isinstance(spec, Dropout):
-            if not specs or rates[-1]:
+            if not plans or plans[-1].dropout:
                 raise AnynnValueError(
                     f"layers[{index}]: a Dropout must follow a dense layer spec (one Dropout "
                     "per layer); input dropout is not supported"
                 )
-            rates[-1] = spec.rate
+            last = plans[-1]
+            plans[-1] = LayerPlan(last.spec, spec.rate, last.init, last.source)
             continue
-        specs.append(parse_layer_spec(spec, default_fn, index))
-        rate = spec.get("dropout", 0.0) if isinstance(spec, Mapping) else 0.0
-        rates.append(check_rate(rate, f"layers[{index}] dropout"))
-    if not specs:
+        if isinstance(spec, Dense):
+            plans.append(LayerPlan(LayerSpecNBF(spec.n_out, spec.has_bias, spec.activation),
+                                   init=spec.init, source=spec))
+            continue
+        parsed = parse_layer_spec(spec, default_fn, index)
+        is_dict = isinstance(spec, Mapping)
+        rate = check_rate(spec.get("dropout", 0.0) if is_dict else 0.0,
+                          f"layers[{index}] dropout")
+        plans.append(LayerPlan(parsed, rate, spec.get("init") if is_dict else None))
+    if not plans:
         raise AnynnValueError("layers must hold at least one dense layer spec")
-    if rates[-1]:
+    if plans[-1].dropout:
         raise AnynnValueError(
-            f"the output layer cannot take dropout (rate {rates[-1]}): dropout goes between "
-            "layers"
+            f"the output layer cannot take dropout (rate {plans[-1].dropout}): dropout goes "
+            "between layers"
         )
-    return specs, rates
+    return plans

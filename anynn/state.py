@@ -7,7 +7,7 @@ and backend moves all go through it. It holds no backend arrays and no compiled 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from .history import History
 
 if TYPE_CHECKING:
     from .activation import Activation
+    from .initializers import LayerInit
 
 RNG_BIT_GENERATORS: dict[str, type[np.random.BitGenerator]] = {
     "PCG64": np.random.PCG64,
@@ -53,6 +54,8 @@ class LayerState:
         Host ``(n_in, length)`` weight matrix.
     biases : numpy.ndarray or None
         Host ``(length,)`` bias vector, None for a layer without bias.
+    init : LayerInit or None
+        The initialisation chosen for the layer (None: the defaults).
     """
 
     length: int
@@ -60,6 +63,7 @@ class LayerState:
     dropout: float
     weights: np.ndarray
     biases: np.ndarray | None
+    init: LayerInit | None = None
 
     @property
     def bias(self) -> bool:
@@ -102,6 +106,10 @@ class NetworkState:
         One entry per dense layer, input side first.
     training : TrainingState or None
         Present when the training state is included.
+    loss : str or None
+        The built-in loss of the last fit (``evaluate``'s default), if any.
+    metrics : list of str
+        The built-in metrics of the last fit.
     """
 
     inputs: int
@@ -109,6 +117,8 @@ class NetworkState:
     seed: int | None
     layers: list[LayerState]
     training: TrainingState | None = None
+    loss: str | None = None
+    metrics: list[str] = field(default_factory=list)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every host parameter by its :func:`parameter_name`, layer by layer."""

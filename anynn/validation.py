@@ -22,15 +22,25 @@ def host_array(data: Any, name: str) -> np.ndarray:
     """
     if data is None:
         raise AnynnTypeError(f"{name} is required; got None")
+    refuse_autograd(data, name)
     try:
         host = to_numpy(data) if hasattr(data, "__dlpack__") else np.asarray(data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RuntimeError) as exc:
         raise AnynnTypeError(f"{name} is not a rectangular numeric array: {exc}") from exc
     if host.dtype == np.bool_:
         host = host.astype(np.float64)
     if not (np.issubdtype(host.dtype, np.integer) or np.issubdtype(host.dtype, np.floating)):
         raise AnynnTypeError(f"{name} must hold real numbers; got dtype {host.dtype}")
     return host
+
+
+def refuse_autograd(data: Any, name: str) -> None:
+    """Refuse a tensor that records autograd history (PyTorch's ``requires_grad``)."""
+    if getattr(data, "requires_grad", False) is True:
+        raise AnynnTypeError(
+            f"{name} is a tensor that requires grad; pass {name}.detach() (anynn computes "
+            "its own gradients and does not track the caller's)"
+        )
 
 
 def check_finite(host: np.ndarray, name: str, dtype: str = "float64") -> None:
@@ -80,6 +90,7 @@ def inputs_to_device(data: Any, n_features: int, backend: Backend, name: str = "
 
     Arrays already on the backend stay there (shape and finiteness checked on the device).
     """
+    refuse_autograd(data, name)
     if backend.owns(data) and not isinstance(data, np.ndarray):
         xp = backend.xp
         if data.ndim == 1 and data.shape[0] == n_features:

@@ -21,9 +21,8 @@ from safetensors.numpy import load_file
 from safetensors.numpy import save as safetensors_save
 
 import anynn as nn
-from anynn import ActivationError, ModelFileError, activations, io, optimizers
+from anynn import ActivationError, ModelFileError, activations, files, io, optimizers
 from anynn.cli import main
-from anynn.io import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBPROCESS_TIMEOUT = 120  # well above the library's 30 s stability backstop
@@ -162,7 +161,7 @@ def test_exception_mid_save_keeps_previous_file(
         file.write(data[: len(data) // 2])
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(atomic, "_write_payload", broken_write)
+    monkeypatch.setattr(files, "_write_payload", broken_write)
     with pytest.raises(OSError, match="injected"):
         small_net("sigmoid").save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.anynn"]  # temp file removed
@@ -177,7 +176,7 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
         f"""
         import sys, time
         import anynn as nn
-        from anynn.io import atomic
+        from anynn import files
 
         def slow_write(file, data):
             file.write(data[: len(data) // 2])
@@ -185,7 +184,7 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
             print("writing", flush=True)
             time.sleep(60)
 
-        atomic._write_payload = slow_write
+        files._write_payload = slow_write
         nn.Network(2, [(5, True, "relu"), (1, True, "sigmoid")], seed=3).save({str(path)!r})
         """
     )
@@ -196,7 +195,8 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
         stdout = proc.stdout
         assert stdout is not None
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+        reader = threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True)
+        reader.start()
         try:  # a reader thread: a child that hangs before printing fails the test, not pytest
             first = lines.get(timeout=SUBPROCESS_TIMEOUT)
         except queue.Empty:
@@ -206,6 +206,9 @@ def test_killed_writer_keeps_previous_file(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:  # the reader sees end of file once the child is gone
+            reader.join(timeout=SUBPROCESS_TIMEOUT)
+            proc.stdout.close()
     assert_same_model(old, nn.load(path))
 
 

@@ -52,9 +52,24 @@ def test_network_builds_every_spec_form(backend: str) -> None:
     assert tuple(net.predict([[0.5, -0.5]]).shape) == (1, 1)
 
 
-def test_default_activation_is_sigmoid() -> None:
-    net = anynn.Network(2, [3, 1])
-    assert all(layer.activation.name == "sigmoid" for layer in net.layers)
+def test_default_activation_is_the_identity() -> None:
+    net = anynn.Network(2, [3, 1], seed=0)
+    assert all(layer.activation.name == "identity" for layer in net.layers)
+    X = np.array([[30.0, -40.0], [1.0, 2.0]])
+    out = anynn.to_numpy(net.predict(X))
+    expected = X @ anynn.to_numpy(net.layers[0].weights) @ anynn.to_numpy(net.layers[1].weights)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)  # not squashed into (0, 1)
+    assert np.abs(out).max() > 1.0
+
+
+def test_fn_is_the_articles_name_of_activation() -> None:
+    by_keyword = anynn.Network(2, [3, (1, True, "sigmoid")], fn="tanh")
+    positional = anynn.Network(2, [3, (1, True, "sigmoid")], lambda x: sympy.tanh(x))
+    assert [layer.activation.name for layer in by_keyword.layers] == ["tanh", "sigmoid"]
+    first = positional.layers[0].activation
+    assert first.expr == sympy.tanh(first.symbol)
+    with pytest.raises(anynn.AnynnValueError, match="fn= or activation=, not both"):
+        anynn.Network(2, [3], fn="tanh", activation="relu")
 
 
 @pytest.mark.parametrize(

@@ -41,3 +41,14 @@ def test_torch_namespace_gradients_and_files(tmp_path: object) -> None:
         to_numpy(net.predict(X)),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize("where", ["numpy", "torch"])
+def test_a_tensor_that_requires_grad_is_a_clear_error(where: str) -> None:
+    net = xor_net(torch if where == "torch" else where)
+    tracked = torch.ones(2, 2, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(anynn.AnynnTypeError, match="X is a tensor that requires grad.*detach"):
+        net.predict(tracked)
+    with pytest.raises(anynn.AnynnTypeError, match="requires grad"):
+        net.fit(tracked, np.ones(2), epochs=1, verbose=0)
+    assert to_numpy(net.predict(tracked.detach())).shape == (2, 1)

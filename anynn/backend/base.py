@@ -48,18 +48,23 @@ def clip(xp: ModuleType, a: Array, low: float, high: float) -> Array:
 
 
 @contextlib.contextmanager
-def overflow_allowed(xp: ModuleType) -> Iterator[None]:
+def overflow_allowed(xp: ModuleType, invalid: bool = False) -> Iterator[None]:
     """Silence NumPy's overflow/underflow warnings inside the block.
 
     Compiled activations may let an intermediate ``exp`` overflow to ``inf`` where the
     result is still exact (``1 / (1 + inf) == 0``); the stability probe has verified
     those forms, and training checks every epoch's loss for non-finite values, so the
-    warnings are noise. Namespaces not computed by NumPy do not warn: for them this
-    does nothing.
+    warnings are noise. ``invalid=True`` also silences invalid-value and division
+    warnings: for training, where a NaN is reported once, as ``TrainingDiverged``.
+    Namespaces not computed by NumPy do not warn: for them this does nothing.
     """
     if xp is np or getattr(xp, "__name__", "") in _NUMPY_BASED:
-        with np.errstate(over="ignore", under="ignore"):
-            yield
+        if invalid:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+                yield
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                yield
     else:
         yield
 
@@ -117,9 +122,12 @@ class Backend:
         The device arrays are created on.
     compiles_kernels : bool
         Whether :meth:`elementwise_kernel` can return kernels (False: it returns None).
+    on_host : bool
+        Whether arrays live in host memory (False: in a device's own memory).
     """
 
     compiles_kernels: ClassVar[bool] = False
+    on_host: ClassVar[bool] = True
 
     def __init_subclass__(cls, backend_name: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -211,9 +219,9 @@ class Backend:
         """Copy a host NumPy array (any dtype) onto the device, keeping its dtype."""
         return self.xp.asarray(host, device=self.device)
 
-    def overflow_allowed(self) -> contextlib.AbstractContextManager[None]:
+    def overflow_allowed(self, invalid: bool = False) -> contextlib.AbstractContextManager[None]:
         """See :func:`overflow_allowed`."""
-        return overflow_allowed(self.xp)
+        return overflow_allowed(self.xp, invalid)
 
     # -- device abilities -------------------------------------------------------------
     def special_functions(self) -> tuple[ArrayFunction, ArrayFunction]:

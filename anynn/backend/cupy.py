@@ -22,6 +22,7 @@ class CupyBackend(Backend, backend_name="cupy"):
     """The CuPy backend (built by ``Backend("cupy")``); see :class:`Backend`."""
 
     compiles_kernels: ClassVar[bool] = True
+    on_host: ClassVar[bool] = False
 
     def fits_in_memory(self, nbytes: int, fraction: float = 1.0) -> bool:
         """Whether ``nbytes`` fit in ``fraction`` of the GPU's free memory."""

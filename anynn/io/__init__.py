@@ -17,8 +17,8 @@ a whitelist (:mod:`anynn.exprtree`) or built-in names; every check (sizes, offse
 shapes, dtypes, digests, versions) runs before anything is built, and every failure is
 one :class:`~anynn.errors.ModelFileError`. A file may hold at most
 :data:`MAX_EXPRESSIONS` distinct expression activations, so that a small hostile file
-cannot demand minutes of stability verification. Writing is atomic
-(:mod:`anynn.io.atomic`).
+cannot demand minutes of stability verification. Writing is atomic and respects the file
+system (links followed, special files refused, permission bits kept: :mod:`anynn.files`).
 
 This package sits below :mod:`anynn.network` and never imports it: it reads and writes
 :class:`~anynn.state.NetworkState`; ``Network.state`` / ``Network.from_state`` convert.
@@ -35,10 +35,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import AnynnTypeError, AnynnValueError
+from ..errors import AnynnTypeError
+from ..files import check_destination, write_atomic
 from ..state import LayerState, NetworkState, parameter_name
 from . import activation_codec, schema
-from .atomic import write_atomic
 from .container import digest, little_endian, read_container, read_file, strict_json, to_arrays
 from .container import to_bytes as container_bytes
 from .schema import FORMAT_VERSION, MAX_EXPRESSIONS
@@ -70,6 +70,8 @@ def to_bytes(state: NetworkState) -> bytes:
                        "activation": activation_codec.encode(layer.activation, i)}
         if layer.dropout:
             description[schema.DROPOUT_KEY] = float(layer.dropout)
+        if layer.init is not None and layer.init.chosen:
+            description[schema.INIT_KEY] = layer.init.names()
         layers.append(description)
     training = None if state.training is None else encode_training(state.training, tensors)
     model = {
@@ -80,6 +82,8 @@ def to_bytes(state: NetworkState) -> bytes:
         "tensors": {name: digest(array) for name, array in sorted(tensors.items())},
         "training": training,
     }
+    if state.loss is not None or state.metrics:
+        model[schema.FIT_KEY] = {"loss": state.loss, "metrics": list(state.metrics)}
     model_text = json.dumps(model, allow_nan=False, separators=(",", ":"))
     metadata = {
         "format": schema.FORMAT_NAME,
@@ -98,17 +102,16 @@ def write(path: Any, state: NetworkState) -> None:
     AnynnTypeError
         If ``path`` is not a str or os.PathLike.
     AnynnValueError
-        If the folder of ``path`` does not exist (it is not created); nothing is written.
+        If ``path`` is empty, its folder does not exist (it is not created) or it names
+        an existing directory or non-regular file; nothing is written.
     ActivationError
         If an activation cannot be stored (see :func:`to_bytes`); nothing is written.
+    FileWriteError
+        If the OS fails the write (read-only or full file system, permissions): the
+        previous file is intact and no temporary file remains.
     """
-    target = _check_path(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise AnynnValueError(
-            f"path: the folder {folder!r} does not exist; create it before saving {target!r}"
-        )
-    write_atomic(target, to_bytes(state))
+    check_destination(path)
+    write_atomic(path, to_bytes(state))
 
 
 class HasState(Protocol):
@@ -120,7 +123,7 @@ class HasState(Protocol):
 def save(net: HasState, path: Any, include_optimizer: bool = False) -> None:
     """Write ``net`` to ``path`` (:meth:`anynn.Network.save`; ``include_optimizer`` also
     stores the optimizer, the history and the RNG state)."""
-    _check_path(path)
+    check_destination(path)
     write(path, net.state(include_training=include_optimizer))
 
 
@@ -143,11 +146,14 @@ class ModelFile:
         The validated JSON model description.
     tensors : dict of str to numpy.ndarray
         Every tensor, digest verified, in native byte order.
+    source : str
+        Where the data came from (the path, or a label for bytes), for messages.
     """
 
     version: int
     model: dict[str, Any]
     tensors: dict[str, np.ndarray]
+    source: str = BYTES_LABEL
 
 
 def _parse(data: bytes, where: str) -> ModelFile:
@@ -157,7 +163,9 @@ def _parse(data: bytes, where: str) -> ModelFile:
     model = schema.check_model(where, strict_json(metadata["model"],
                                                   f"{where}: the model description"))
     schema.check_tensors(where, model, table)
-    return ModelFile(version, model, to_arrays(table))
+    tensors = to_arrays(table)
+    schema.check_finite_parameters(where, model, tensors)
+    return ModelFile(version, model, tensors, where)
 
 
 def read(path: Any) -> ModelFile:
@@ -188,15 +196,19 @@ def _state(file: ModelFile) -> NetworkState:
             dropout=schema.dropout(layer, f"layers[{i}]"),
             weights=tensors[parameter_name(i, "weight")],
             biases=tensors[parameter_name(i, "bias")] if layer["bias"] else None,
+            init=schema.init(layer, f"layers[{i}]"),
         ))
     training = model["training"]
+    loss, metric_names = schema.fit_choice(model, file.source)
     return NetworkState(
+        loss=loss,
+        metrics=metric_names,
         inputs=model["inputs"],
         dtype=model["dtype"],
         seed=model["seed"],
         layers=layers,
         training=None if training is None else decode_training(
-            training, tensors, model["dtype"]
+            training, tensors, model["dtype"], file.source
         ),
     )
 
@@ -264,7 +276,7 @@ def inspect(path: Any) -> dict[str, Any]:
                        "dropout": schema.dropout(layer, f"layers[{i}]")})
     training = None
     if model["training"] is not None:
-        training = decode_training(model["training"], file.tensors, model["dtype"])
+        training = decode_training(model["training"], file.tensors, model["dtype"], file.source)
     optimizer = None if training is None else training.optimizer
     history = None if training is None else training.history
     return {

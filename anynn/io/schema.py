@@ -10,7 +10,11 @@ import hashlib
 import json
 from typing import Any
 
+import numpy as np
+
+from .. import initializers, losses, metrics
 from ..errors import ModelFileError
+from ..initializers import LayerInit
 from ..state import parameter_name
 from . import activation_codec
 from .container import DTYPES, Table, bad, checked_int, mapping
@@ -28,9 +32,13 @@ each one is verified against mpmath when loaded, which takes up to a second or s
 DTYPE_CODE = {"float32": "F32", "float64": "F64"}
 METADATA_KEYS = {"format", "format_version", "model", "model_sha256"}
 MODEL_KEYS = {"inputs", "dtype", "seed", "layers", "tensors", "training"}
+FIT_KEY = "fit"
+"""Optional model key: ``{"loss": name, "metrics": [names]}`` of the last fit."""
 TRAINING_KEYS = {"optimizer", "history", "rng"}
 LAYER_KEYS = {"length", "bias", "activation"}
 DROPOUT_KEY = "dropout"
+INIT_KEY = "init"
+OPTIONAL_LAYER_KEYS = {DROPOUT_KEY, INIT_KEY}
 
 
 def check_version(where: str, metadata: dict[str, Any]) -> int:
@@ -67,7 +75,11 @@ def check_metadata(where: str, metadata: dict[str, Any]) -> None:
 
 def check_model(where: str, model: Any) -> dict[str, Any]:
     """The model description, checked key by key (activations by shape only)."""
-    model = mapping(model, f"{where}: the model description", MODEL_KEYS)
+    model = mapping(model, f"{where}: the model description")
+    if not MODEL_KEYS <= set(model) <= MODEL_KEYS | {FIT_KEY}:
+        raise bad(where, f"the model description must have the keys {sorted(MODEL_KEYS)} "
+                         f"and optionally {FIT_KEY!r}; got {sorted(model)[:20]}")
+    fit_choice(model, where)
     checked_int(model["inputs"], f"{where}: inputs", 1, MAX_WIDTH)
     if model["dtype"] not in DTYPE_CODE:
         raise bad(where, f"dtype must be float32 or float64; got {str(model['dtype'])[:40]!r}")
@@ -79,10 +91,10 @@ def check_model(where: str, model: Any) -> dict[str, Any]:
     for i, layer in enumerate(layers):
         at = f"{where}: layers[{i}]"
         layer = mapping(layer, at)
-        if not LAYER_KEYS <= set(layer) <= LAYER_KEYS | {DROPOUT_KEY}:
+        if not LAYER_KEYS <= set(layer) <= LAYER_KEYS | OPTIONAL_LAYER_KEYS:
             raise ModelFileError(
                 f"{at} must have the keys {sorted(LAYER_KEYS)} and optionally "
-                f"{DROPOUT_KEY!r}; got {sorted(layer)[:20]}"
+                f"{sorted(OPTIONAL_LAYER_KEYS)}; got {sorted(layer)[:20]}"
             )
         checked_int(layer["length"], f"{at} length", 1, MAX_WIDTH)
         if not isinstance(layer["bias"], bool):
@@ -90,6 +102,7 @@ def check_model(where: str, model: Any) -> dict[str, Any]:
         activation_codec.check(layer["activation"], at)
         if dropout(layer, at) and i == len(layers) - 1:
             raise ModelFileError(f"{at}: the output layer cannot take dropout")
+        init(layer, at)
     expressions = {activation_key(layer["activation"]) for layer in layers}
     expressions = {key for key in expressions if key.startswith('{"expression"')}
     if len(expressions) > MAX_EXPRESSIONS:
@@ -118,6 +131,39 @@ def dropout(layer: dict[str, Any], where: str) -> float:
     if not isinstance(rate, float) or not 0.0 <= rate < 1.0:
         raise ModelFileError(f"{where}: dropout must be a float in [0, 1); got {rate!r:.40}")
     return rate
+
+
+def init(layer: dict[str, Any], where: str) -> LayerInit | None:
+    """The layer's checked initialisation, None where the key is absent (the defaults).
+
+    Stored as ``{"weights": name or null, "biases": name}``; names are the schemes of
+    :mod:`anynn.initializers` or ``"custom"`` (a callable, which is not stored).
+    """
+    if INIT_KEY not in layer:
+        return None
+    names = mapping(layer[INIT_KEY], f"{where}: init", {"weights", "biases"})
+    known = set(initializers.SCHEMES) | {initializers.CUSTOM}
+    for key, name in names.items():
+        if not (name in known or (key == "weights" and name is None)):
+            raise ModelFileError(
+                f"{where}: init {key} must be one of {sorted(known)}; got {str(name)[:40]!r}"
+            )
+    return initializers.layer_init(names)
+
+
+def fit_choice(model: dict[str, Any], where: str) -> tuple[str | None, list[str]]:
+    """The checked loss and metric names of the last fit (None and [] where absent)."""
+    if FIT_KEY not in model:
+        return None, []
+    fit = mapping(model[FIT_KEY], f"{where}: fit", {"loss", "metrics"})
+    loss, names = fit["loss"], fit["metrics"]
+    if loss is not None and not (isinstance(loss, str) and loss in losses.LOSSES):
+        raise bad(where, f"fit loss must be one of {sorted(losses.LOSSES)}; got {str(loss)[:40]!r}")
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n in metrics.METRICS for n in names
+    ):
+        raise bad(where, f"fit metrics must be a list of {sorted(metrics.METRICS)}")
+    return loss, list(names)
 
 
 def expected_tensors(model: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -159,3 +205,15 @@ def check_tensors(where: str, model: dict[str, Any], table: Table) -> None:
     for name, (_, _, raw) in table.items():
         if hashlib.sha256(raw).hexdigest() != digests[name]:
             raise bad(where, f"the data of {name} does not match its digest (corrupted file)")
+
+
+def check_finite_parameters(where: str, model: dict[str, Any], tensors: dict[str, Any]) -> None:
+    """Every weight and bias is finite (a NaN written into a file by hand, digests redone)."""
+    for name in expected_tensors(model):
+        bad = int(np.count_nonzero(~np.isfinite(tensors[name])))
+        if bad:
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(tensors[name]))[0])
+            raise ModelFileError(
+                f"{where}: the tensor {name} holds {bad} non-finite value(s) (NaN or inf), "
+                f"the first at index {first}"
+            )

@@ -98,40 +98,62 @@ def _decode_state(value: Any, tensors: dict[str, np.ndarray], used: set[str], de
 
 
 def decode_training(
-    training: dict[str, Any], tensors: dict[str, np.ndarray], dtype: str
+    training: dict[str, Any], tensors: dict[str, np.ndarray], dtype: str,
+    where: str = "training state",
 ) -> TrainingState:
     """The saved training state, each part validated.
 
     ``training`` is the checked ``training`` object of the model description (keys
     ``optimizer``, ``history``, ``rng``); ``tensors`` are the file's verified tensors;
-    ``dtype`` is the file's parameter dtype (the optimizer state is checked against it).
+    ``dtype`` is the file's parameter dtype (the optimizer state is checked against it);
+    ``where`` names the file in error messages.
 
     Raises
     ------
     ModelFileError
-        If a state is malformed, names a missing tensor, leaves one unused, or is
-        rejected by NumPy or the optimizer.
+        If a state is malformed, names a missing tensor, leaves one unused, holds a
+        non-finite optimizer array, a history whose lists disagree in length or whose
+        epochs do not increase, or is rejected by NumPy or the optimizer.
     """
     used: set[str] = set()
-    state = {k: _decode_state(v, tensors, used, 0) for k, v in training.items()}
-    unused = {n for n in tensors if n.startswith("training.")} - used
-    if unused:
-        raise ModelFileError(f"training tensors {sorted(unused)[:5]} are not referenced")
     try:
+        state = {k: _decode_state(v, tensors, used, 0) for k, v in training.items()}
+        unused = {n for n in tensors if n.startswith("training.")} - used
+        if unused:
+            raise ModelFileError(f"training tensors {sorted(unused)[:5]} are not referenced")
         rng = mapping(state["rng"], "rng state")
         generator_from_state(rng)
         optimizer = None
         if state["optimizer"] is not None:
             optimizer = mapping(state["optimizer"], "optimizer state")
+            _check_finite_arrays(optimizer, training["optimizer"])
             optimizers.from_state(optimizer, Backend("numpy", dtype))  # validates only
         history = None
         if state["history"] is not None:
             history = _history(mapping(state["history"], "history", {"history", "epoch"}))
     except ModelFileError as exc:
-        raise ModelFileError(f"invalid training state: {exc}") from None
+        raise ModelFileError(f"{where}: invalid training state: {exc}") from None
     except Exception as exc:  # numpy / optimizer validation of the restored state
-        raise ModelFileError(f"invalid training state: {exc}") from exc
+        raise ModelFileError(f"{where}: invalid training state: {exc}") from exc
     return TrainingState(rng=rng, optimizer=optimizer, history=history)
+
+
+def _check_finite_arrays(optimizer: dict[str, Any], stored: Any) -> None:
+    """Every optimizer state array is finite (a NaN moment would only surface later, as
+    a diverged ``fit``); the message names the state key and the file's tensor."""
+    arrays = optimizer.get("arrays")
+    if not isinstance(arrays, dict):
+        return  # the optimizer's own validation reports it
+    stored_arrays = stored.get("arrays") if isinstance(stored, dict) else None
+    for key, value in arrays.items():
+        if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+            bad = int(np.count_nonzero(~np.isfinite(value)))
+            if bad:
+                tensor = (stored_arrays or {}).get(key, {}).get(_TENSOR_TAG, "?")
+                raise ModelFileError(
+                    f"optimizer state arrays[{key!r}] (tensor {tensor}) holds {bad} "
+                    "non-finite value(s) (NaN or inf)"
+                )
 
 
 def _history(state: dict[str, Any]) -> History:
@@ -141,6 +163,22 @@ def _history(state: dict[str, Any]) -> History:
         for v in values.values()
     ):
         raise ModelFileError("history must map names to lists of numbers")
-    if not isinstance(epochs, list) or not all(isinstance(e, int) for e in epochs):
+    if not isinstance(epochs, list) or not all(
+        isinstance(e, int) and not isinstance(e, bool) for e in epochs
+    ):
         raise ModelFileError("history epochs must be a list of integers")
+    for key, series in values.items():
+        if len(series) != len(epochs):
+            raise ModelFileError(
+                f"history[{str(key)[:40]!r}] holds {len(series)} value(s) but history "
+                f"epoch holds {len(epochs)}: every list must have one value per epoch"
+            )
+    previous = -1
+    for i, epoch in enumerate(epochs):
+        if epoch <= previous:
+            raise ModelFileError(
+                f"history epoch must be increasing integers >= 0; epoch[{i}] is {epoch} "
+                f"after {previous}"
+            )
+        previous = epoch
     return History.from_dict(state)

@@ -20,6 +20,7 @@ from .._checks import Bool, Choice, Constraint, Float, Int, Optional, check_floa
 from ..backend.collectives import check_comm
 from ..callbacks import Callback, check_callbacks
 from ..errors import AnynnTypeError, AnynnValueError
+from ..schedules import check_schedule
 from .progress import resolve_verbose
 
 if TYPE_CHECKING:
@@ -37,8 +38,10 @@ class _Rule(Constraint):
 
 
 def _learning_rate(value: Any, name: str) -> optimizers.LearningRate:
-    """A schedule ``step -> lr`` or a float > 0."""
-    return value if callable(value) else check_float(value, name, low=0.0, open_low=True)
+    """A schedule ``step -> lr`` (taking the step) or a float > 0."""
+    if callable(value):
+        return check_schedule(value)
+    return check_float(value, name, low=0.0, open_low=True)
 
 
 def _validation_data(value: Any, name: str) -> tuple[Any, ...]:
@@ -173,11 +176,13 @@ class FitConfig:
                     f"{type(early_stopping).__name__}: {early_stopping!r}"
                 )
             hooks.append(early_stopping)
+        chosen_metrics = metrics_module.get_list(metrics)
+        metrics_module.check_for_output(chosen_metrics, net.layers[-1].activation, net.outputs)
         return cls(
             head=head,
             optimizer=chosen,
             new_lr=new_lr,
-            metrics=tuple(metrics_module.get_list(metrics)),
+            metrics=tuple(chosen_metrics),
             callbacks=tuple(hooks),
             sample_weight=sample_weight,
             **plain,

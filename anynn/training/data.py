@@ -51,6 +51,11 @@ def host_targets(
 ) -> np.ndarray:
     """Validated host targets for ``loss`` and a ``dtype`` network, ``(n_samples, n_outputs)``."""
     host = host_array(y, name)
+    if host.ndim == 0:
+        raise AnynnValueError(
+            f"{name} must hold one target per sample, an array of shape ({n_samples},) or "
+            f"({n_samples}, {n_outputs}); got the scalar {host.item()!r}"
+        )
     check_finite_chunked(host, name, dtype)
     if host.shape[:1] != (n_samples,):
         raise AnynnValueError(
@@ -264,6 +269,9 @@ def fit_datasets(
     """Validate and place the training and (optional) validation data of a fit.
 
     ``validation_split`` holds out the last samples of ``(X, y)``, before shuffling.
+    ``class_weight`` weights the training loss only, never the validation loss (as in
+    Keras), however the validation data is given; ``sample_weight`` rows follow their
+    samples (the held-out rows weight ``val_loss``).
     """
 
     def make(X: Any, y: Any, weight: Any, class_weight: Any, prefix: str) -> Dataset:
@@ -284,7 +292,7 @@ def fit_datasets(
             )
         head, tail = slice(None, cut), slice(cut, None)
         train = make(_rows(X, head), _rows(y, head), _rows(weight, head), class_weight, "")
-        val = make(_rows(X, tail), _rows(y, tail), _rows(weight, tail), class_weight, "val_")
+        val = make(_rows(X, tail), _rows(y, tail), _rows(weight, tail), None, "val_")
         return train, val
     train = make(X, y, weight, class_weight, "")
     if config.validation_data is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,7 +39,7 @@ from ..state import rng_state
 from .config import FitConfig
 from .data import Dataset, fit_datasets
 from .evaluation import dataset_sums
-from .loop import Trainer
+from .loop import Trainer, exclusive, remember
 from .sharding import LocalSteps, Rows, count, validation_share
 
 if TYPE_CHECKING:
@@ -301,30 +301,33 @@ def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
         On every process but the failed one, when one process fails.
     """
     comm = communicator(check_comm(kwargs.get("comm")), net.backend)
-    prepared: tuple[FitConfig, Dataset, Dataset | None] | None = None
-    failure: Exception | None = None
-    try:
-        config = FitConfig.from_fit_args(net, **kwargs)
-        if not config.head.takes_weights:
-            raise AnynnValueError(
-                f"comm= needs a loss whose methods accept weights= (anynn scales each "
-                f"process's share of a batch through them); {config.head.loss!r} does not"
-            )
-        prepared = (config, *fit_datasets(net, X, y, config))
-    except Exception as exc:  # noqa: BLE001 - reported to every process by agree
-        failure = exc
-    reports = agree(comm, failure, None if prepared is None else _fingerprint(net, *prepared))
-    assert prepared is not None  # agree raised otherwise
-    config, train, validation = prepared
-    _check_same(reports, config.sharded)
-    if config.epochs == 0:
-        return net.history
-    synchronise(net, comm)
-    steps = LocalSteps(comm.rank, comm.size, [r["n_train"] for r in reports], config.sharded)
-    n_validation = sum(r["n_validation"] for r in reports) if config.sharded else (
-        reports[0]["n_validation"]
-    )
-    trainer = agreed(comm, lambda: DistributedTrainer(
-        net, config, train, validation, comm, steps, n_validation
-    ))
-    return trainer.run()
+    with ExitStack() as held:
+        prepared: tuple[FitConfig, Dataset, Dataset | None] | None = None
+        failure: Exception | None = None
+        try:
+            held.enter_context(exclusive(net))
+            config = FitConfig.from_fit_args(net, **kwargs)
+            if not config.head.takes_weights:
+                raise AnynnValueError(
+                    f"comm= needs a loss whose methods accept weights= (anynn scales each "
+                    f"process's share of a batch through them); {config.head.loss!r} does not"
+                )
+            prepared = (config, *fit_datasets(net, X, y, config))
+        except Exception as exc:  # noqa: BLE001 - reported to every process by agree
+            failure = exc
+        reports = agree(comm, failure, None if prepared is None else _fingerprint(net, *prepared))
+        assert prepared is not None  # agree raised otherwise
+        config, train, validation = prepared
+        _check_same(reports, config.sharded)
+        if config.epochs == 0:
+            return net.history
+        remember(net, config)
+        synchronise(net, comm)
+        steps = LocalSteps(comm.rank, comm.size, [r["n_train"] for r in reports], config.sharded)
+        n_validation = sum(r["n_validation"] for r in reports) if config.sharded else (
+            reports[0]["n_validation"]
+        )
+        trainer = agreed(comm, lambda: DistributedTrainer(
+            net, config, train, validation, comm, steps, n_validation
+        ))
+        return trainer.run()

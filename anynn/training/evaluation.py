@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..losses import LossHead
-from ..metrics import Metric, get_list
+from ..metrics import Metric, check_for_output, get_list
 from .data import Dataset, make_dataset
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def evaluate(
     """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
     head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
     metric_objs = get_list(metrics)
+    check_for_output(metric_objs, net.layers[-1].activation, net.outputs)
     data = make_dataset(
         X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
     )

@@ -37,7 +37,7 @@ class FitMethods:
         validation_data: tuple[Any, ...] | None = None, validation_split: float = 0.0,
         metrics: Sequence[str | metrics_module.Metric] | None = None,
         callbacks: Sequence[Callback] | None = None, early_stopping: EarlyStopping | None = None,
-        verbose: int | str = "auto", sample_weight: Any = None,
+        verbose: int | str | bool = "auto", sample_weight: Any = None,
         class_weight: dict[int, float] | None = None, clip_value: float | None = None,
         clip_norm: float | None = None, clip_backprop: float | None = None,
         data_on_device: bool | str = "auto", comm: Any = None, sharded: bool = False,
@@ -81,14 +81,16 @@ class FitMethods:
             Hooks; a callback stops training by setting ``net.stop_training = True``.
         early_stopping : EarlyStopping, optional
             Shorthand for adding it to ``callbacks``.
-        verbose : {"auto", 0, 1, 2}
-            0: silent; 1: a progress bar (tqdm) over epochs; 2: one line per epoch;
-            "auto": 1 when stdout is a terminal, else 0.
+        verbose : {"auto", 0, 1, 2, False, True}
+            0 (False): silent; 1 (True): a progress bar (tqdm) over epochs; 2: one line
+            per epoch; "auto": 1 when stdout is a terminal, else 0.
         sample_weight : array-like, shape (n_samples,), optional
             Non-negative weight of each sample's loss term.
         class_weight : dict of int to float, optional
             Weight per class (arg-max of one-hot targets, or 0/1 for one output),
-            multiplied with ``sample_weight``.
+            multiplied with ``sample_weight``. It weights the training loss only: the
+            validation loss is never weighted by class (as in Keras), whether it comes
+            from ``validation_split`` or ``validation_data``.
         clip_value, clip_norm : float, optional
             Clip each gradient element to ``[-clip_value, clip_value]`` / scale the
             gradients to a global norm of at most ``clip_norm`` (before each step).
@@ -151,15 +153,25 @@ class FitMethods:
         return self.fit(X, y, epochs=epochs, lr=lr, **kwargs)
 
     def evaluate(
-        self, X: Any, y: Any, *, loss: str | losses.Loss = "mse",
+        self, X: Any, y: Any, *, loss: str | losses.Loss | None = None,
         metrics: Sequence[str | metrics_module.Metric] | None = None, sample_weight: Any = None,
     ) -> float | dict[str, float]:
         """Mean ``loss`` of the network on ``(X, y)`` (dropout inactive).
 
+        ``loss`` and ``metrics`` default to those of the last ``fit`` (``net.loss``,
+        ``net.metrics``, saved in model files), as a Keras model evaluates with its
+        compiled loss; a network never fitted uses ``"mse"`` and no metrics.
+
         Returns
         -------
         float or dict
-            The loss as a Python float; with ``metrics``, a dict ``{"loss": ..., name: ...}``.
+            The loss as a Python float; with metrics (given or remembered), a dict
+            ``{"loss": ..., name: ...}``.
         """
-        result = evaluate(self._network(), X, y, loss, metrics, sample_weight)
+        net = self._network()
+        if metrics is None and loss is None and net.metrics:
+            metrics = list(net.metrics)
+        if loss is None:
+            loss = net.loss if net.loss is not None else "mse"
+        result = evaluate(net, X, y, loss, metrics, sample_weight)
         return result if metrics is not None else result["loss"]

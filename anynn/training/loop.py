@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..callbacks import overrides_batch_end
-from ..errors import AnynnValueError, TrainingDiverged
+from ..errors import AnynnValueError, NetworkBusyError, TrainingDiverged
 from ..history import History
 from .config import FitConfig
 from .data import Dataset, fit_datasets
@@ -36,23 +36,30 @@ Array = Any
 
 
 class _Interrupt:
-    """Set by the first Ctrl-C during ``fit``; the loop stops after the current step."""
+    """Ctrl-C during ``fit``: the first one asks the loop to stop after the current step;
+    a second one aborts ``fit`` with ``KeyboardInterrupt``, at once, or right after the
+    update in progress (``updating``) so that an update is applied whole or not at all."""
 
     requested = False
+    aborted = False
+    updating = False
 
 
 @contextmanager
 def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
-    """Turn the first SIGINT into ``flag.requested`` (a second one interrupts at once)."""
+    """Turn the first SIGINT into ``flag.requested``, a second one into an abort."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum: int, frame: Any) -> None:
-        if flag.requested:
+        if not flag.requested:
+            flag.requested = True
+            return
+        flag.aborted = True
+        if not flag.updating:
             raise KeyboardInterrupt
-        flag.requested = True
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -163,7 +170,7 @@ class Trainer:
                 cb.on_train_begin(begin)
         flag = self.interrupt
         try:
-            with _deferred_sigint(flag), net.backend.overflow_allowed():
+            with _deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
                 for epoch in range(first, first + epochs):
                     with self._collective():
                         for cb in self.callbacks:
@@ -201,7 +208,13 @@ class Trainer:
                 value = self._gradients(batch)
                 if clipper is not None:
                     clipper(params)
-                optimizer.step(params)
+                flag.updating = True  # a second Ctrl-C now waits for the whole update
+                try:
+                    optimizer.step(params)
+                finally:
+                    flag.updating = False
+                if flag.aborted:
+                    raise KeyboardInterrupt
                 values.append(value)
                 if batch_callbacks:
                     step_logs = {"loss": value, "size": self.sizes[len(values) - 1]}
@@ -213,6 +226,8 @@ class Trainer:
                 if flag.requested:
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
+            if flag.aborted:  # the second Ctrl-C: to the caller
+                raise
             warnings.warn(
                 f"training interrupted in epoch {epoch} after step {optimizer.iterations}; "
                 "the weights are those of the last completed step",
@@ -333,10 +348,38 @@ def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
 
     Every argument and the data are validated before any work; ``epochs=0`` stops there.
     """
-    config = FitConfig.from_fit_args(net, **kwargs)
-    if config.comm is not None:
-        raise AnynnValueError("comm= is trained by anynn.training.distributed.fit")
-    train, validation = fit_datasets(net, X, y, config)
-    if config.epochs == 0:
-        return net.history
-    return Trainer(net, config, train, validation).run()
+    with exclusive(net):
+        config = FitConfig.from_fit_args(net, **kwargs)
+        if config.comm is not None:
+            raise AnynnValueError("comm= is trained by anynn.training.distributed.fit")
+        train, validation = fit_datasets(net, X, y, config)
+        if config.epochs == 0:
+            return net.history
+        remember(net, config)
+        return Trainer(net, config, train, validation).run()
+
+
+@contextmanager
+def exclusive(net: Network) -> Iterator[None]:
+    """Hold ``net``'s fit lock for one fit.
+
+    Raises
+    ------
+    NetworkBusyError
+        If another fit of ``net`` is running (another thread, or a callback's fit).
+    """
+    if not net.fit_lock.acquire(blocking=False):
+        raise NetworkBusyError(
+            "this network is already being trained (a fit or partial_fit running in "
+            "another thread, or the fit whose callback called this one); train one "
+            "network from one thread at a time (predicting from several threads is fine)"
+        )
+    try:
+        yield
+    finally:
+        net.fit_lock.release()
+
+
+def remember(net: Network, config: FitConfig) -> None:
+    """Keep the fit's loss and metrics as ``net.evaluate``'s defaults."""
+    net.loss, net.metrics = config.head.loss, list(config.metrics)

@@ -51,7 +51,8 @@ class ProgressBar(Callback):
 
 
 def resolve_verbose(verbose: Any) -> int:
-    """``"auto"``: 1 when stdout is a terminal, else 0; else 0, 1 or 2.
+    """``"auto"``: 1 when stdout is a terminal, else 0; ``True``/``False``: 1/0 (as
+    scikit-learn and PyTorch users write it); else 0, 1 or 2.
 
     Raises
     ------
@@ -60,6 +61,8 @@ def resolve_verbose(verbose: Any) -> int:
     AnynnValueError
         For another str, or an int outside [0, 2].
     """
+    if isinstance(verbose, bool):
+        return int(verbose)
     if isinstance(verbose, str):
         check_choice(verbose, "verbose", ("auto",))
         isatty = getattr(sys.stdout, "isatty", None)
