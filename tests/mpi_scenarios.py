@@ -4,7 +4,8 @@ Every scenario is a function ``(comm, folder) -> dict``: with an mpi4py communic
 trains data-parallel, with ``comm=None`` it is the single-process reference the test
 compares with. ``python mpi_scenarios.py FOLDER NAME...`` runs the named scenarios in
 one launch and has rank 0 write every rank's results to ``FOLDER/results.pkl``;
-``python mpi_scenarios.py FOLDER --crash`` lets an exception on the last rank escape.
+``python mpi_scenarios.py FOLDER --crash`` lets an exception on the last rank escape;
+``--interrupt`` trains until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -242,11 +243,35 @@ SCENARIOS = {f.__name__: f for f in (
 )}
 
 
+def interrupted(comm: Any, folder: Path) -> None:
+    """Train until SIGINT (Ctrl-C in a terminal reaches every rank); write the process ids
+    and, per rank, where it stopped, to ``folder``."""
+    import warnings
+
+    X, y = data("reg", 4000)
+    net = network(2, "identity")
+    import os
+
+    (folder / f"pid{comm.Get_rank()}").write_text(str(os.getpid()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.fit(X, y, epochs=10_000, batch_size=16, comm=comm, verbose=0)
+    flat = np.concatenate([w.ravel() for w in weights(net)])
+    spread = max(float(np.abs(w - flat).max()) for w in comm.allgather(flat))
+    warned = "interrupted" in " ".join(str(c.message) for c in caught)
+    (folder / f"stopped{comm.Get_rank()}").write_text(
+        f"{net.optimizer.iterations} {spread} {warned}"
+    )
+
+
 def main(argv: list[str]) -> None:
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
     folder, names = Path(argv[0]), argv[1:]
+    if names == ["--interrupt"]:
+        interrupted(comm, folder)
+        return
     if names == ["--crash"]:
         cb = _FailingCallback(comm.Get_rank() == comm.Get_size() - 1)
         network(2, "identity").fit(*data("reg"), epochs=3, callbacks=[cb], comm=comm, verbose=0)

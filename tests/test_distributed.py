@@ -8,10 +8,13 @@ scenario with its single-process reference computed here.
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +169,33 @@ def test_an_uncaught_exception_on_one_rank_ends_the_launch(tmp_path: Path) -> No
     assert done.returncode != 0
     assert "injected failure in a callback" in done.stderr
     assert "DistributedError" in done.stderr
+
+
+@needs_mpi
+def test_ctrl_c_stops_every_rank_after_the_same_step(tmp_path: Path) -> None:
+    """A Ctrl-C seen by one rank stops every rank after the same step, with the warning of
+    an interrupted fit and the same weights everywhere."""
+    command = ["mpiexec", "-n", "2", sys.executable, str(HERE / "mpi_scenarios.py"),
+               str(tmp_path), "--interrupt"]
+    with subprocess.Popen(  # noqa: S603 - fixed command line
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=repo_env()
+    ) as launch:
+        try:
+            files = [tmp_path / "pid0", tmp_path / "pid1"]
+            deadline = time.monotonic() + TIMEOUT
+            while not all(f.exists() and f.read_text() for f in files):
+                assert launch.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+            time.sleep(1.0)  # inside fit on both ranks
+            os.kill(int(files[0].read_text()), signal.SIGINT)  # rank 0 only
+            _out, err = launch.communicate(timeout=TIMEOUT)
+        finally:
+            launch.kill()
+    assert launch.returncode == 0, err
+    stops = [(tmp_path / f"stopped{rank}").read_text().split() for rank in range(2)]
+    assert stops[0] == stops[1]  # the same step
+    _step, spread, warned = stops[0]
+    assert float(spread) == 0.0 and warned == "True"
 
 
 @needs_mpi

@@ -136,6 +136,7 @@ class DistributedTrainer(Trainer):
             self.layout.append((start, start + int(np.prod(shape)), shape))
         self.n_values = self.layout[-1][1]
         self._weights_cache: dict[tuple[int, int], Array] = {}
+        self._interrupt_agreed = False
 
     @property
     def n_samples(self) -> int:
@@ -173,7 +174,7 @@ class DistributedTrainer(Trainer):
         failed, interrupted = (to_numpy(reduced[self.n_values + 1 :]) > 0).tolist()
         if failed:
             agree(self.comm, failure)
-        self.interrupt.requested = bool(interrupted)
+        self._interrupt_agreed = bool(interrupted)
         xp = self.net.backend.xp
         for p, (start, stop, shape) in zip(self.params, self.layout, strict=True):
             p.grad = xp.reshape(reduced[start:stop], shape)
@@ -202,6 +203,11 @@ class DistributedTrainer(Trainer):
             return xp.concat([xp.zeros((self.n_values + 1,), dtype=backend.dtype), flags])
         parts = [xp.reshape(g, (-1,)) for g in grads] + [xp.reshape(value, (1,)), flags]
         return xp.concat(parts)
+
+    def _stop_requested(self) -> bool:
+        """Whether any process had seen Ctrl-C when the last step's allreduce started
+        (a Ctrl-C arriving later rides on the next step's allreduce)."""
+        return self._interrupt_agreed
 
     @contextmanager
     def _collective(self) -> Iterator[None]:

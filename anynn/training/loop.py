@@ -223,7 +223,7 @@ class Trainer:
                             cb.on_batch_end(optimizer.iterations - 1, step_logs)
                     if net.stop_training:
                         break
-                if flag.requested:
+                if self._stop_requested():
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             if flag.aborted:  # the second Ctrl-C: to the caller
@@ -270,6 +270,10 @@ class Trainer:
     def _validation_samples(self) -> int:
         """Validation samples (over every process)."""
         return 0 if self.validation is None else self.validation.n_samples
+
+    def _stop_requested(self) -> bool:
+        """Whether Ctrl-C asks to stop after the step just taken."""
+        return self.interrupt.requested
 
     def _collective(self) -> AbstractContextManager[Any]:
         """A section that every process finishes or all fail (one process: nothing)."""
