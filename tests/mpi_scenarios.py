@@ -230,6 +230,14 @@ def fail_data(comm: Any, folder: Path) -> dict[str, Any]:
     return _failure(comm, lambda: net.fit(X, y, comm=comm, sharded=True, verbose=0))
 
 
+def fail_shards(comm: Any, folder: Path) -> dict[str, Any]:
+    """Equal shards, but sharded=True forgotten: every process refuses."""
+    X, y = data("reg", 30 * comm.Get_size())
+    X, y = X[30 * comm.Get_rank() :][:30], y[30 * comm.Get_rank() :][:30]
+    net = network(2, "identity")
+    return _failure(comm, lambda: net.fit(X, y, comm=comm, verbose=0))
+
+
 def fail_mismatch(comm: Any, folder: Path) -> dict[str, Any]:
     X, y = data("reg")
     batch = 16 if comm.Get_rank() == 0 else 8
@@ -239,7 +247,7 @@ def fail_mismatch(comm: Any, folder: Path) -> dict[str, Any]:
 
 SCENARIOS = {f.__name__: f for f in (
     sgd_shuffle, momentum, memmap, diverge, adam_weights, dropout, sharded, early_stop, checkpoint,
-    fail_callback, fail_step, fail_data, fail_mismatch,
+    fail_callback, fail_step, fail_data, fail_mismatch, fail_shards,
 )}
 
 

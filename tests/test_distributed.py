@@ -161,6 +161,9 @@ def test_processes_that_disagree_all_refuse(mpi_run: Any) -> None:
     for result in per_rank:
         assert result["fail_mismatch"]["error"] == "AnynnValueError"
         assert "disagree on batch_size" in result["fail_mismatch"]["message"]
+        assert result["fail_shards"]["error"] == "AnynnValueError"
+        assert "disagree on data" in result["fail_shards"]["message"]
+        assert "without sharded=True" in result["fail_shards"]["message"]
 
 
 @needs_mpi

@@ -264,16 +264,28 @@ def _fingerprint(
         "epochs_done": len(net.history.epoch), "metrics": [m.name for m in config.metrics],
         "n_train": train.n_samples,
         "n_validation": 0 if validation is None else validation.n_samples,
+        "data": _sample_digest(train),
     }
+
+
+def _sample_digest(data: Dataset) -> str:
+    """A fingerprint of the first, middle and last samples (catches shards passed without
+    ``sharded=True``)."""
+    n = data.n_samples
+    h = hashlib.sha256()
+    for part in data.take(np.array(sorted({0, n // 2, n - 1}))):
+        if part is not None:
+            h.update(np.ascontiguousarray(to_numpy(part)).tobytes())
+    return h.hexdigest()[:16]
 
 
 def _check_same(reports: list[dict[str, Any]], sharded: bool) -> None:
     """Raise (identically on every process) unless all processes run the same fit."""
-    keys = _SAME_EVERYWHERE if sharded else (*_SAME_EVERYWHERE, "n_train", "n_validation")
+    keys = _SAME_EVERYWHERE if sharded else (*_SAME_EVERYWHERE, "n_train", "n_validation", "data")
     for key in keys:
         for rank, report in enumerate(reports):
             if report[key] != reports[0][key]:
-                hint = "" if sharded or not key.startswith("n_") else (
+                hint = "" if sharded or key not in ("n_train", "n_validation", "data") else (
                     "; without sharded=True every process passes the same data"
                 )
                 raise AnynnValueError(
