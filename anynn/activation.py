@@ -9,14 +9,16 @@ public entry points are :mod:`anynn.activations`.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import sympy
 
-from .backend import namespace_of, overflow_allowed
-from .errors import ActivationError
+from .backend import Backend, namespace_of, overflow_allowed
+from .errors import ActivationError, ActivationWarning
 from .symbolic import CompiledExpression, Form, compile_form, stable_form
 from .symbolic.form import X
 
@@ -99,10 +101,50 @@ class Activation:
             raise ActivationError(f"{self.name} is an (f, df) pair; it has no expression")
         if self._form is None:
             self._form = stable_form(self.expr, self.symbol, self._output_hints)
+            if self._form.warning:
+                warnings.warn(self._form.warning, ActivationWarning, stacklevel=3)
         return self._form
 
     def __repr__(self) -> str:
         return f"Activation({self.name})"
+
+    def check_pair(self, backend: Backend) -> None:
+        """Probe an ``(f, df)`` pair on a small array of ``backend`` (done at binding).
+
+        ``f(z)`` must return an array of the backend's namespace, with ``z``'s dtype and
+        shape; ``df(z)`` the same, or a per-sample Jacobian of shape ``z.shape + (k,)``.
+
+        Raises
+        ------
+        ActivationError
+            If a function raises or returns something else, naming what it returned.
+        """
+        if self.pair is None:
+            return
+        z = backend.asarray(np.linspace(-2.0, 2.0, 6).reshape(2, 3))
+        where = f"on a (2, 3) {backend.dtype_name} array of {backend!r}"
+        shapes: dict[str, list[tuple[int, ...]]] = {"f": [(2, 3)], "df": [(2, 3), (2, 3, 3)]}
+        for what, function in zip(("f", "df"), self.pair, strict=True):
+            try:
+                with backend.overflow_allowed():
+                    out = function(z)
+            except Exception as exc:
+                raise ActivationError(
+                    f"activation {self.name}: {what}(z) raised {type(exc).__name__} ({exc}) "
+                    f"{where}"
+                ) from exc
+            if not backend.owns(out):
+                raise ActivationError(
+                    f"activation {self.name}: {what}(z) must return an array of the layer's "
+                    f"namespace ({backend.xp.__name__}) {where}; got {type(out).__name__}"
+                )
+            shape = tuple(out.shape)
+            if out.dtype != z.dtype or shape not in shapes[what]:
+                raise ActivationError(
+                    f"activation {self.name}: {what}(z) must return dtype {backend.dtype_name} "
+                    f"and shape {' or '.join(map(str, shapes[what]))} {where}; got dtype "
+                    f"{out.dtype} and shape {shape}"
+                )
 
     def compiled(self, xp: ModuleType) -> CompiledExpression:
         """Return ``f``/``f'`` compiled for the namespace ``xp`` (cached)."""

@@ -9,7 +9,9 @@ explicit ``(f, df)`` pair of array functions, where ``df(z)`` returns either an
 elementwise derivative (same shape as ``z``) or the per-sample Jacobian (shape
 ``z.shape + (k,)``).
 
-Parametrised built-ins (``leaky_relu``, ``elu``) are :class:`ActivationFamily` objects:
+Parametrised built-ins (``leaky_relu``, ``elu``, ``celu``, ``softplus``, ``silu``,
+``hardtanh``, ``softshrink``, ``hardshrink``, ``squareplus``, with PyTorch's parameter
+names and defaults) are :class:`ActivationFamily` objects:
 the object itself is the activation with default parameters (``leaky_relu`` is
 ``leaky_relu(alpha=0.01)``), and calling it with numbers builds another member of the
 family: ``leaky_relu(0.1)`` or ``elu(alpha=0.5)``. Called with an array, it evaluates
@@ -35,15 +37,22 @@ from .builtin_activations import (
     BUILTINS,
     SELU_ALPHA,
     SELU_SCALE,
+    celu,
     elu,
     from_builtin,
     gelu,
     gelu_tanh,
+    hard_sigmoid,
+    hardshrink,
+    hardswish,
+    hardtanh,
     identity,
     leaky_relu,
     logsigmoid,
     mish,
+    quick_gelu,
     relu,
+    relu6,
     selu,
     sigmoid,
     silu,
@@ -52,9 +61,12 @@ from .builtin_activations import (
     softmax_jacobian,
     softmax_vjp,
     softplus,
+    softshrink,
     softsign,
+    squareplus,
     swish,
     tanh,
+    tanhshrink,
 )
 from .errors import ActivationError
 from .symbolic.form import X
@@ -137,9 +149,10 @@ def get(spec: Any) -> Activation:
 
 __all__ = [
     "BUILTINS", "SELU_ALPHA", "SELU_SCALE", "X", "Activation", "ActivationFamily",
-    "BoundActivation", "bind",
-    "elu", "from_builtin", "from_expression", "gelu", "gelu_tanh", "get", "identity",
-    "leaky_relu", "logsigmoid", "mish", "namespace_of", "relu", "selu", "sigmoid", "silu",
-    "softmax", "softmax_function", "softmax_jacobian", "softmax_vjp", "softplus",
-    "softsign", "swish", "tanh",
+    "BoundActivation", "bind", "celu",
+    "elu", "from_builtin", "from_expression", "gelu", "gelu_tanh", "get", "hard_sigmoid",
+    "hardshrink", "hardswish", "hardtanh", "identity", "leaky_relu", "logsigmoid", "mish",
+    "namespace_of", "quick_gelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
+    "softmax_function", "softmax_jacobian", "softmax_vjp", "softplus", "softshrink",
+    "softsign", "squareplus", "swish", "tanh", "tanhshrink",
 ]

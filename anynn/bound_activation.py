@@ -157,6 +157,7 @@ def bind(activation: Activation, backend: Backend) -> BoundActivation:
         return _elementwise(activation, backend)
     if activation.pair is None:
         raise ActivationError(f"{activation.name} has neither an expression nor an (f, df) pair")
+    activation.check_pair(backend)
     f, df = activation.pair
     vjp = activation.vjp
     if vjp is not None:

@@ -2,7 +2,9 @@
 
 Elementwise built-ins are SymPy expressions in :data:`anynn.activations.X`, verified and
 compiled like any user expression on first use; parametrised ones (``leaky_relu``,
-``elu``) are :class:`~anynn.activations.ActivationFamily` objects. Softmax is an explicit
+``elu``, ``celu``, ``softplus``, ``silu``, ``hardtanh``, ``softshrink``, ``hardshrink``,
+``squareplus``) are :class:`~anynn.activations.ActivationFamily` objects with PyTorch's
+parameter names and defaults. Softmax is an explicit
 ``(f, df)`` pair with a cheaper vector-Jacobian product.
 """
 
@@ -55,6 +57,54 @@ def _elu_expr(alpha: float) -> sympy.Expr:
     return sympy.Piecewise((X, X > 0), (alpha * expm1(sympy.Min(X, 0)), True))
 
 
+QUICK_GELU_RATE = sympy.Float("1.702")
+
+
+def _relu6(u: sympy.Expr) -> sympy.Expr:
+    return sympy.Min(sympy.Max(u, 0), 6)
+
+
+def _require(condition: bool, name: str, message: str) -> None:
+    if not condition:
+        raise ActivationError(f"{name}: {message}")
+
+
+def _softplus_expr(beta: float) -> sympy.Expr:
+    _require(beta > 0, "softplus", f"beta must be > 0; got {beta}")
+    if beta == 1:
+        return sympy.log(1 + sympy.exp(X))
+    return sympy.log(1 + sympy.exp(beta * X)) / beta
+
+
+def _silu_expr(beta: float) -> sympy.Expr:
+    return X / (1 + sympy.exp(-X)) if beta == 1 else X / (1 + sympy.exp(-beta * X))
+
+
+def _hardtanh_expr(min_val: float, max_val: float) -> sympy.Expr:
+    _require(min_val < max_val, "hardtanh", f"min_val ({min_val}) must be < max_val ({max_val})")
+    return sympy.Min(sympy.Max(X, min_val), max_val)
+
+
+def _celu_expr(alpha: float) -> sympy.Expr:
+    _require(alpha != 0, "celu", "alpha must not be 0")
+    return sympy.Piecewise((X, X > 0), (alpha * expm1(sympy.Min(X, 0) / alpha), True))
+
+
+def _softshrink_expr(lambd: float) -> sympy.Expr:
+    _require(lambd >= 0, "softshrink", f"lambd must be >= 0; got {lambd}")
+    return sympy.Piecewise((X - lambd, X > lambd), (X + lambd, X < -lambd), (0, True))
+
+
+def _hardshrink_expr(lambd: float) -> sympy.Expr:
+    _require(lambd >= 0, "hardshrink", f"lambd must be >= 0; got {lambd}")
+    return sympy.Piecewise((X, X > lambd), (X, X < -lambd), (0, True))
+
+
+def _squareplus_expr(b: float) -> sympy.Expr:
+    _require(b >= 0, "squareplus", f"b must be >= 0; got {b}")
+    return (X + sympy.sqrt(X**2 + b)) / 2
+
+
 def _expression(name: str, expr: sympy.Expr, init: str = "glorot", **kw: Any) -> Activation:
     return Activation(name, expr=expr, builtin=name, init=init, **kw)
 
@@ -82,8 +132,11 @@ selu = _expression(
     init="lecun",
     output_hints=(sympy.Piecewise((SELU_SCALE, Y > 0), (Y + SELU_SCALE * SELU_ALPHA, True)),),
 )
-softplus = _expression("softplus", sympy.log(1 + sympy.exp(X)), init="he")
-silu = _expression("silu", X / (1 + sympy.exp(-X)), init="he")
+softplus = ActivationFamily(
+    "softplus", _softplus_expr, {"beta": 1.0}, init="he",
+    output_hint=lambda beta: -expm1(-Y) if beta == 1 else -expm1(-beta * Y),
+)
+silu = ActivationFamily("silu", _silu_expr, {"beta": 1.0}, init="he")
 gelu = _expression("gelu", X / 2 * (1 + sympy.erf(X / sympy.sqrt(2))), init="he")
 gelu_tanh = _expression(
     "gelu_tanh",
@@ -93,6 +146,19 @@ gelu_tanh = _expression(
 mish = _expression("mish", X * sympy.tanh(sympy.log(1 + sympy.exp(X))), init="he")
 softsign = _expression("softsign", X / (1 + sympy.Abs(X)))
 logsigmoid = _expression("logsigmoid", -sympy.log(1 + sympy.exp(-X)))
+hardswish = _expression("hardswish", X * _relu6(X + 3) / 6, init="he")
+hard_sigmoid = _expression("hard_sigmoid", _relu6(X + 3) / 6)
+relu6 = _expression("relu6", _relu6(X), init="he")
+hardtanh = ActivationFamily("hardtanh", _hardtanh_expr, {"min_val": -1.0, "max_val": 1.0})
+celu = ActivationFamily(
+    "celu", _celu_expr, {"alpha": 1.0}, init="he",
+    output_hint=lambda alpha: sympy.Piecewise((1, Y > 0), (Y / alpha + 1, True)),
+)
+quick_gelu = _expression("quick_gelu", X / (1 + sympy.exp(-QUICK_GELU_RATE * X)), init="he")
+tanhshrink = _expression("tanhshrink", X - sympy.tanh(X))
+softshrink = ActivationFamily("softshrink", _softshrink_expr, {"lambd": 0.5})
+hardshrink = ActivationFamily("hardshrink", _hardshrink_expr, {"lambd": 0.5})
+squareplus = ActivationFamily("squareplus", _squareplus_expr, {"b": 4.0}, init="he")
 softmax = Activation(
     "softmax", pair=(softmax_function, softmax_jacobian), vjp=softmax_vjp, builtin="softmax"
 )
@@ -101,12 +167,16 @@ BUILTINS: dict[str, Activation] = {
     a.name: a
     for a in (
         identity, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, silu, gelu,
-        gelu_tanh, mish, softsign, logsigmoid, softmax,
+        gelu_tanh, mish, softsign, logsigmoid, hardswish, hard_sigmoid, relu6, hardtanh,
+        celu, quick_gelu, tanhshrink, softshrink, hardshrink, squareplus, softmax,
     )
 }
 """Built-in activations by name (families at their default parameters)."""
 
-_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "swish": "silu"}
+_ALIASES = {
+    "linear": "identity", "none": "identity", "logistic": "sigmoid", "swish": "silu",
+    "hardsigmoid": "hard_sigmoid", "hard_swish": "hardswish",
+}
 swish = silu
 
 

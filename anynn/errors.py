@@ -92,3 +92,7 @@ class AnynnWarning(UserWarning):
 
 class KernelUnavailableWarning(AnynnWarning, RuntimeWarning):
     """A fused device kernel could not be built; the slower standard path is used."""
+
+
+class ActivationWarning(AnynnWarning):
+    """An activation is valid but suspect (its derivative vanishes everywhere)."""

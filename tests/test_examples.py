@@ -20,6 +20,7 @@ EXPECTED = {
     "xnor.py": "[2, 4, 3, 1] accuracy: 100.0%",
     "sine_regression.py": "test MSE: 0.00",
     "circle.py": "test accuracy: 9",
+    "sklearn_dropin.py": "anynn.sklearn (backend=numpy) vs scikit-learn",
 }
 
 

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import re
+import warnings
+from typing import Any
 
 import numpy as np
 import pytest
+from activation_corpus import CORPUS
 
 from anynn import activations
-from anynn.errors import ActivationError
+from anynn.errors import ActivationError, ActivationWarning
 from anynn.symbolic import kernel_params, kernel_source
 
-ELEMENTWISE = sorted(n for n, a in activations.BUILTINS.items() if a.elementwise)
+BUILTIN_NAMES = sorted(n for n, a in activations.BUILTINS.items() if a.elementwise)
+SPECS: dict[str, Any] = {n: n for n in BUILTIN_NAMES}
+SPECS.update({f"corpus_{n}": e for n, e, expected in CORPUS if expected != "refused"})
+ELEMENTWISE = sorted(SPECS)
+"""Every elementwise built-in and every accepted corpus expression."""
+
+
+def get(name: str) -> activations.Activation:
+    """The activation of a built-in name or a corpus entry (vanishing-derivative warnings
+    of corpus entries silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ActivationWarning)
+        return activations.get(SPECS[name])
 DOUBLE_LITERAL = re.compile(r"(?<![\w.])\d+\.\d*(?:e[+-]?\d+)?(?![\w.])", re.IGNORECASE)
 DOUBLE_FUNCTIONS = re.compile(r"\b(exp|log|log1p|expm1|tanh|erf|erfc|sqrt|pow|fabs)\(")
 
 
 def directions(name: str) -> list[str]:
-    form = activations.get(name).form
+    form = get(name).form
     found = ["forward", "backward"]
     return found + (["backward_from_output"] if form.df_from_output is not None else [])
 
@@ -25,7 +40,7 @@ def directions(name: str) -> list[str]:
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_float_variant_has_no_double_literals_or_functions(name: str) -> None:
     for direction in directions(name):
-        source = kernel_source(activations.get(name).form, direction, "float32")
+        source = kernel_source(get(name).form, direction, "float32")
         assert not DOUBLE_LITERAL.search(source), source
         assert not DOUBLE_FUNCTIONS.search(source), source
         assert "double" not in source and "M_PI" not in source
@@ -34,7 +49,7 @@ def test_float_variant_has_no_double_literals_or_functions(name: str) -> None:
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_double_variant_has_no_float_suffixes(name: str) -> None:
     for direction in directions(name):
-        source = kernel_source(activations.get(name).form, direction, "float64")
+        source = kernel_source(get(name).form, direction, "float64")
         assert not re.search(r"\d[Ff]\b", source) and "float" not in source
         assert source.rstrip().endswith(";") and "out = " in source
 
@@ -82,7 +97,7 @@ def test_kernels_agree_with_standard_path(name: str, dtype: str) -> None:
     from anynn.backend import Backend
     from anynn.bound_activation import bind
 
-    act = activations.get(name)
+    act = get(name)
     kernels = bind(act, Backend("cupy", dtype))
     assert kernels.fused_forward and kernels.path == "fused"
     host = np.concatenate([np.linspace(-100, 100, 2001), [-1e4, 1e4, 0.0, np.nan]])
@@ -113,6 +128,6 @@ def test_kernel_locals_avoid_cupy_reserved_names(name: str) -> None:
     # CuPy reserves `n`, `i` and every name starting with an underscore in kernel bodies.
     for direction in directions(name):
         for dtype in ("float32", "float64"):
-            source = kernel_source(activations.get(name).form, direction, dtype)
+            source = kernel_source(get(name).form, direction, dtype)
             declared = re.findall(r"const \w+ (\w+) =", source)
             assert not [v for v in declared if v.startswith("_") or v in ("n", "i")], source

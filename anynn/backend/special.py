@@ -69,7 +69,8 @@ def _parts(x: Array) -> tuple[ModuleType, Array, Array, Array]:
     magnitude = xp.abs(x)
     small = magnitude <= SERIES_LIMIT
     series = _erf_series(xp, xp.minimum(xp.maximum(x, -SERIES_LIMIT), SERIES_LIMIT))
-    tail = _erfc_continued_fraction(xp, xp.maximum(magnitude, SERIES_LIMIT))
+    # erfc(|x|) is 0 in float64 beyond 27; clamping at 40 keeps inf out (inf/inf is NaN)
+    tail = _erfc_continued_fraction(xp, xp.minimum(xp.maximum(magnitude, SERIES_LIMIT), 40.0))
     return xp, small, series, tail
 
 

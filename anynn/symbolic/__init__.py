@@ -9,12 +9,17 @@ namespace and for erf/erfc. Modules, bottom up:
 - :mod:`.xp_codegen`: Array API source, compiled per namespace;
 - :mod:`.c_codegen`: C source of fused elementwise kernels (no GPU needed);
 - :mod:`.reference`: the bounded mpmath reference at the probe points;
-- :mod:`.stability`: the probe, the ``t = exp(-|x|)`` rewrite, ``f'`` from the output,
-  :func:`stable_form`;
+- :mod:`.budget`: the time budget of a verification, size limits on SymPy steps;
+- :mod:`.probe`: compiled functions against the reference, the accuracy criterion;
+- :mod:`.exp_rewrite`, :mod:`.cancellation`, :mod:`.tails`: the rewrite strategies
+  (``t = exp(-r|x|)``; ``expm1``/``log1p``/conjugates/``sech**2``; affine tails);
+- :mod:`.output_derivative`: ``f'`` from the output, where verified;
+- :mod:`.stability`: :func:`stable_form`, trying the candidates under the budget;
 - :mod:`.exprtree`: safe JSON expression trees for model files.
 """
 
 from .c_codegen import C_TYPES, DIRECTIONS, KernelPrinter, kernel_params, kernel_source
+from .exp_rewrite import T
 from .form import (
     MAX_EXPANDED_POWER,
     Form,
@@ -26,8 +31,10 @@ from .form import (
     heaviside_includes_zero,
 )
 from .nodes import BY_NAME, BY_TYPE, NODES, SUPPORTED_NODES, NodeSpec, spec_of
+from .output_derivative import Y
+from .probe import probe_namespace
 from .reference import PROBE_POINTS, reference_values
-from .stability import T, Y, probe_namespace, stable_form
+from .stability import stable_form
 from .xp_codegen import (
     ArrayApiPrinter,
     CompiledExpression,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import ActivationError
+from .budget import small_enough
 from .nodes import SUPPORTED_NODES, spec_of
 
 X = sympy.Symbol("x", real=True)
@@ -53,6 +54,9 @@ class Form:
         would lose NaN, e.g. a constant derivative).
     key : str
         Identity of the form for caches.
+    warning : str
+        Why the activation is suspect though valid (its derivative vanishes at every
+        probe point), or ``""``; :class:`~anynn.activation.Activation` emits it.
     """
 
     symbol: sympy.Symbol
@@ -63,6 +67,7 @@ class Form:
     df_from_output: sympy.Expr | None = None
     nan_guard: tuple[bool, bool] = (False, False)
     key: str = field(default="", compare=False)
+    warning: str = field(default="", compare=False)
 
 
 def float_value(value: sympy.Basic) -> float:
@@ -149,3 +154,32 @@ def straight_line(
     replacements, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols(temp_prefix))
     steps.extend((temp.name, temp, value) for temp, value in replacements)
     return steps, list(reduced)
+
+
+def _complete(piecewise: sympy.Piecewise, symbol: sympy.Symbol) -> sympy.Expr:
+    *branches, (last_value, last_condition) = piecewise.args
+    if last_condition == sympy.true:
+        return piecewise
+    conditions = [c for _, c in piecewise.args]
+    where = "where none of its conditions holds"
+    if small_enough(piecewise, 60):
+        try:
+            undefined = sympy.Not(sympy.Or(*conditions)).as_set()
+        except (NotImplementedError, TypeError, ValueError):
+            undefined = None
+        if undefined is sympy.S.EmptySet:
+            return sympy.Piecewise(*branches, (last_value, True))
+        if undefined is not None:
+            where = f"for {symbol} in {undefined}"
+    raise ActivationError(
+        f"the Piecewise {piecewise} is undefined {where}: add a default branch "
+        "(value, True) as its last pair"
+    )
+
+
+def complete_piecewise(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """Make each ``Piecewise`` end with a ``True`` condition where its conditions cover
+    every real; raise :class:`ActivationError` saying where one is undefined otherwise."""
+    return expr.replace(
+        lambda n: isinstance(n, sympy.Piecewise), lambda n: _complete(n, symbol)
+    )

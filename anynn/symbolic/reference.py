@@ -11,7 +11,6 @@ costs a bounded amount of work.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 import sympy
 
 from ..errors import ActivationError
+from .budget import VERIFY_SECONDS, Budget
 from .form import unsupported
 from .nodes import spec_of
 from .saturation import MAX_ARGUMENT_MAG, Evaluation, UnverifiableError
@@ -26,8 +26,12 @@ from .saturation import MAX_ARGUMENT_MAG, Evaluation, UnverifiableError
 REFERENCE_DIGITS = 40
 """Decimal digits of the reference evaluation."""
 
-REFERENCE_SECONDS = 30.0
-"""Backstop on the time one :func:`reference_values` call may take."""
+REFERENCE_SECONDS = VERIFY_SECONDS
+"""Backstop on the time one :func:`reference_values` call may take (thread CPU time)."""
+
+NUDGE = 2.0**-18
+"""Relative offset of the points where one-sided values are taken (see ``side``): about
+32 float32 ulps, as far as float32 rounding of a kink's argument can move the kink."""
 
 STRUCTURAL_RULES = frozenset({"Piecewise", "ExprCondPair"})
 """Table rows without an ``mp`` function that :func:`mp_function` evaluates by a rule."""
@@ -54,13 +58,44 @@ about 300 points over [-1e4, 1e4], dense near 0 and around the float32/float64 o
 thresholds of ``exp`` (±88.7, ±709)."""
 
 
+def _memo(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` remembering its value for the last input object (one probe point)."""
+    last: list[Any] = [None, None]
+
+    def remembered(v: Any) -> Any:
+        if last[0] is not v:
+            last[1] = function(v)
+            last[0] = v
+        return last[1]
+
+    return remembered
+
+
 def mp_function(
-    expr: sympy.Basic, symbol: sympy.Symbol, ev: Evaluation
+    expr: sympy.Basic,
+    symbol: sympy.Symbol,
+    ev: Evaluation,
+    built: dict[sympy.Basic, Callable[[Any], Any]] | None = None,
 ) -> Callable[[Any], Any]:
     """Turn a (supported) SymPy expression into an mpmath function of one argument.
 
-    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``).
+    Heaviside is 0 at 0, like the compiled code (after ``canonical_steps``). Equal
+    subtrees share one function that computes once per point (``built``), so a
+    derivative's repeated factors (product and chain rules) cost once, not per copy.
     """
+    built = {} if built is None else built
+    known = built.get(expr)
+    if known is None:
+        known = built[expr] = _memo(_node_function(expr, symbol, ev, built))
+    return known
+
+
+def _node_function(
+    expr: sympy.Basic,
+    symbol: sympy.Symbol,
+    ev: Evaluation,
+    built: dict[sympy.Basic, Callable[[Any], Any]],
+) -> Callable[[Any], Any]:
     if isinstance(expr, sympy.Expr) and expr.is_number:
         value = ev.mp.mpf(str(sympy.N(expr, REFERENCE_DIGITS + 5)))
         return lambda v: value
@@ -71,25 +106,38 @@ def mp_function(
         return lambda v: flag
     if isinstance(expr, sympy.Piecewise):
         pairs = [
-            (mp_function(e, symbol, ev), mp_function(c, symbol, ev)) for e, c in expr.args
+            (mp_function(e, symbol, ev, built), mp_function(c, symbol, ev, built))
+            for e, c in expr.args
         ]
-        return lambda v: next(e(v) for e, c in pairs if c(v))
+
+        def piecewise(v: Any) -> Any:
+            for value, condition in pairs:
+                if condition(v):
+                    return value(v)
+            raise ActivationError(
+                f"the Piecewise {expr} is undefined at x = {float(v)!r}: no condition holds; "
+                "add a default branch (value, True)"
+            )
+
+        return piecewise
     spec = spec_of(expr)
     if spec is None or spec.mp is None:
         raise unsupported(expr, expr)
-    parts = [mp_function(a, symbol, ev) for a in expr.args]
+    parts = [mp_function(a, symbol, ev, built) for a in expr.args]
     node = spec.mp
     return lambda v: node(ev, *(p(v) for p in parts))
 
 
 def _point_value(
-    function: Callable[[Any], Any], ev: Evaluation, expr: sympy.Expr, point: float
+    function: Callable[[Any], Any], ev: Evaluation, expr: sympy.Expr, point: Any
 ) -> float:
     """``expr`` at ``point`` as float64: NaN at a pole, ``±inf`` beyond float64's range."""
     mp = ev.mp
     ev.saturated = False
     try:
-        value = function(mp.mpf(point))
+        value = function(point)
+    except ActivationError:
+        raise
     except (ZeroDivisionError, ValueError, OverflowError) as error:
         if ev.saturated:
             raise UnverifiableError(str(error) or type(error).__name__) from error
@@ -99,7 +147,7 @@ def _point_value(
             if ev.saturated:
                 raise UnverifiableError("a complex value")
             raise ActivationError(
-                f"the activation {expr} is not real at x = {point!r} "
+                f"the activation {expr} is not real at x = {float(point)!r} "
                 f"(value {complex(value)}); an activation must map reals to reals"
             )
         value = value.real
@@ -112,11 +160,31 @@ def _point_value(
     return float(value)  # correctly rounded; beyond float64's range it is ±inf
 
 
-def reference_values(expr: sympy.Expr, symbol: sympy.Symbol) -> np.ndarray:
+def reference_values(
+    expr: sympy.Expr,
+    symbol: sympy.Symbol,
+    side: int = 0,
+    budget: Budget | None = None,
+    points: np.ndarray | None = None,
+) -> np.ndarray:
     """``expr`` at :data:`PROBE_POINTS` in mpmath, as float64 (NaN where undefined).
 
     Each point costs a bounded amount of work (see :mod:`.saturation`), and the whole
-    call is limited to :data:`REFERENCE_SECONDS` as a backstop.
+    call is limited to ``budget`` (default: :data:`REFERENCE_SECONDS` from now).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    symbol : sympy.Symbol
+        Its variable.
+    side : {0, -1, 1}
+        ``0``: at the points; ``-1`` / ``1``: just left / right of each point (offset
+        by ``NUDGE * |p|``, or ``1e-35`` at 0), the one-sided values near a kink.
+    budget : Budget, optional
+        The verification's deadline.
+    points : numpy.ndarray, optional
+        Other points than :data:`PROBE_POINTS`.
 
     Raises
     ------
@@ -127,11 +195,15 @@ def reference_values(expr: sympy.Expr, symbol: sympy.Symbol) -> np.ndarray:
     """
     ev = Evaluation(REFERENCE_DIGITS)
     function = mp_function(expr, symbol, ev)
-    out = np.full(PROBE_POINTS.shape, np.nan)
-    deadline = time.monotonic() + REFERENCE_SECONDS
-    for i, point in enumerate(PROBE_POINTS):
+    points = PROBE_POINTS if points is None else points
+    out = np.full(points.shape, np.nan)
+    budget = budget or Budget(expr, REFERENCE_SECONDS)
+    for i, point in enumerate(points):
+        at = ev.mp.mpf(float(point))
+        if side:
+            at += side * (NUDGE * abs(at) if at else ev.mp.mpf("1e-35"))
         try:
-            out[i] = _point_value(function, ev, expr, float(point))
+            out[i] = _point_value(function, ev, expr, at)
         except UnverifiableError as error:
             raise ActivationError(
                 f"the activation {expr} cannot be verified at x = {float(point)!r}: "
@@ -139,10 +211,6 @@ def reference_values(expr: sympy.Expr, symbol: sympy.Symbol) -> np.ndarray:
                 "(intermediates over 2**2**1100); simplify the expression or pass "
                 "fn=(f, df)"
             ) from None
-        if time.monotonic() > deadline:
-            raise ActivationError(
-                f"verifying the activation {expr} against mpmath took more than "
-                f"{REFERENCE_SECONDS:g} s (stopped at x = {float(point)!r}); "
-                "simplify the expression or pass fn=(f, df)"
-            )
+        if budget.expired():
+            budget.check(f"the mpmath reference of {expr} at x = {float(point)!r}")
     return out

@@ -1,282 +1,223 @@
-"""Numerical safety of compiled activations: a probe against mpmath and a general rewrite.
+"""Numerical safety of compiled activations: verified candidates, chosen per function.
 
-The first time an expression is compiled, :func:`stable_form` evaluates the compiled
-``f`` and ``f'`` (on the namespace training on ``"numpy"`` uses, float32 and float64) on
-:data:`~anynn.symbolic.reference.PROBE_POINTS` and compares them with the bounded mpmath
-reference at 40 digits (:mod:`anynn.symbolic.reference`).
+The first time an expression is compiled, :func:`stable_form` computes the bounded
+mpmath reference of ``f`` and ``f'`` (:mod:`.reference`) and tries candidate forms in
+order, probing each compiled candidate in float32 and float64 at
+:data:`~.reference.PROBE_POINTS` (:mod:`.probe`); ``f`` and ``f'`` are chosen
+separately, each the first candidate that passes:
 
-Accuracy criterion, per dtype with machine epsilon ``eps``: a value ``y`` with reference
-``r`` passes when ``|y - r| <= rtol * (|r| + floor)`` with ``rtol = 2048 eps`` and
-``floor = 2**-6``: about 11 bits of slack relative to the value, and an absolute floor
-of ``rtol * floor`` (3.9e-6 in float32, 7e-15 in float64) for values that are tiny, such
-as a derivative rounding to 0. A reference beyond the dtype's range passes as an infinity
-of the same sign; points where the true value is not finite (poles) are not checked.
-NaN inputs must give NaN for ``f`` and ``f'``.
+1. the expression as written, and its derivative with ``tanh(u)'`` as
+   ``u'/cosh(u)**2`` (:mod:`.cancellation`);
+2. the ``t = exp(-r|x|)`` rewrite, for exponentials at any rate (:mod:`.exp_rewrite`);
+3. the cancellation rewrites: ``expm1``, ``log1p``, conjugates of square roots
+   (:mod:`.cancellation`), and the ``t`` rewrite of that;
+   for a sum, each term rewritten on its own (its own rate ``t_i``): a term that
+   overflows no longer spoils the others;
+4. each of those with affine tails where the true function is affine to float64
+   precision (:mod:`.tails`), for overflow inside composites (``tanh(exp(x))``,
+   ``exp(-exp(x))``) and sums where one term overflows.
 
-When the direct form fails, :func:`rewrite_stable` rewrites it with ``t = exp(-|x|)``:
-every ``exp(k x)`` (including those inside ``tanh``, ``sinh``, ``cosh``)
-becomes ``t**-k`` on ``x >= 0`` and ``t**k`` on ``x < 0``, each branch is simplified
-(``log((1+t)/t) -> log1p(t) + x``), so no intermediate overflows; ``f'`` is
-differentiated per branch. If that fails too, :class:`ActivationError` names the first
-bad input and how to pass an ``(f, df)`` pair instead. The verdict is cached per
-expression, so building many networks probes each expression once.
+If none passes, :class:`ActivationError` names the first bad input of the expression as
+written. Everything runs under one :class:`~.budget.Budget` (:data:`VERIFY_SECONDS` of
+CPU time) and SymPy simplification only on small expressions, so any expression is
+verified or refused in bounded time. The verdict is cached per expression.
 
-Where ``f'`` is verified (same probe, same criterion) to equal a function of the output
-``y = f(x)`` alone (``y*(1-y)`` for sigmoid, ``1-y**2`` for tanh, ...), the form carries
-it as ``df_from_output``.
+Where ``f'`` is verified to equal a function of the output ``y = f(x)`` alone
+(:mod:`.output_derivative`), the form carries it as ``df_from_output``. A derivative
+that is 0 or undefined at every probe point gives the form a ``warning``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
-from functools import cache
-from types import ModuleType
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
-from sympy.codegen.cfunctions import expm1, log1p
 
-from ..backend import Backend
 from ..errors import ActivationError
-from .form import Form, canonical_steps, check_supported, differentiate, float_value
+from .budget import VERIFY_SECONDS, Budget, run_bounded
+from .cancellation import remove_cancellation, sech_derivative
+from .exp_rewrite import T, rewrite_exponentials
+from .form import Form, canonical_steps, check_supported, complete_piecewise, differentiate
+from .output_derivative import GENERIC_OUTPUT_DERIVATIVES, Y, find_output_derivative
+from .probe import (
+    Reference,
+    check_function,
+    first_failure,
+    loses_nan,
+    misses,
+    probe_namespace,
+    tolerance,
+)
 from .reference import PROBE_POINTS, REFERENCE_SECONDS, reference_values
-from .xp_codegen import compile_form, compile_function
+from .tails import affine_tails, between, holds, inside, with_tails
 
 __all__ = [
-    "GENERIC_OUTPUT_DERIVATIVES", "PROBE_POINTS", "REFERENCE_SECONDS", "T", "Y",
-    "find_output_derivative", "first_failure", "needs_nan_guard", "probe", "probe_namespace",
-    "reference_values", "rewrite_stable", "stable_form", "tolerance",
+    "GENERIC_OUTPUT_DERIVATIVES", "PROBE_POINTS", "REFERENCE_SECONDS", "T", "VERIFY_SECONDS",
+    "Y", "first_failure", "misses", "probe_namespace", "reference_values", "stable_form",
+    "tolerance",
 ]
 
-RTOL_EPS_MULTIPLE = 2048
-FLOOR = 2.0**-6
-T = sympy.Symbol("t", positive=True)
-"""The rewrite variable ``t = exp(-|x|)``."""
-Y = sympy.Symbol("y", real=True)
-"""The output variable of ``df_from_output``."""
+Bindings = tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+KINKED = (sympy.Heaviside, sympy.Piecewise, sympy.Max, sympy.Min, sympy.Abs, sympy.sign)
 
 
-@cache
-def probe_namespace() -> ModuleType:
-    """The namespace the probe runs on: the one training on ``"numpy"`` uses."""
-    return Backend("numpy", "float64").xp
+@dataclass(frozen=True)
+class Candidate:
+    """One way to compute ``f`` and ``f'``."""
+
+    label: str
+    f: sympy.Expr
+    df: sympy.Expr
+    bindings: Bindings = ()
 
 
-# -- the probe ------------------------------------------------------------------------
-def tolerance(dtype: np.dtype) -> tuple[float, float]:
-    """``(rtol, floor)`` of the accuracy criterion for ``dtype``."""
-    return RTOL_EPS_MULTIPLE * float(np.finfo(dtype).eps), FLOOR
+def _candidates(expr: sympy.Expr, derivative: sympy.Expr, symbol: sympy.Symbol,
+                budget: Budget) -> Iterator[Candidate]:
+    """The candidate forms, cheapest and closest to the expression first (lazily)."""
+    yield Candidate("direct", expr, derivative)
+    if expr.has(sympy.tanh):
+        yield Candidate("sech", expr, sech_derivative(expr, symbol))
+    budget.check("the exp(-r|x|) rewrite")
+    rewritten = rewrite_exponentials(expr, symbol)
+    if rewritten is not None:
+        yield Candidate("rewritten", rewritten.f, rewritten.df, rewritten.bindings)
+    budget.check("the cancellation rewrites")
+    ruled = remove_cancellation(expr)
+    if ruled != expr:
+        yield Candidate("cancellation", ruled, sech_derivative(ruled, symbol))
+        budget.check("the exp(-r|x|) rewrite")
+        both = rewrite_exponentials(ruled, symbol)
+        if both is not None:
+            yield Candidate("cancellation+rewritten", both.f, both.df, both.bindings)
+    coefficient, rest = expr.as_coeff_Mul()
+    if isinstance(rest, sympy.Add):
+        budget.check("the per-term rewrite")
+        yield _per_term(coefficient, rest, symbol)
 
 
-def first_failure(values: np.ndarray, reference: np.ndarray, dtype: np.dtype) -> int | None:
-    """Index of the first probe point where ``values`` misses ``reference``, or None."""
-    rtol, floor = tolerance(dtype)
-    values = values.astype(np.float64)
-    checked = ~np.isnan(reference)
-    big = np.abs(reference) > float(np.finfo(dtype).max)
-    with np.errstate(all="ignore"):
-        close = np.abs(values - reference) <= rtol * (np.abs(reference) + floor)
-    overflow_ok = np.isinf(values) & (np.sign(values) == np.sign(reference))
-    ok = np.where(big, overflow_ok, close & np.isfinite(values))
-    bad = np.flatnonzero(checked & ~ok)
-    return int(bad[0]) if bad.size else None
+def _per_term(coefficient: sympy.Expr, expr: sympy.Add, symbol: sympy.Symbol) -> Candidate:
+    """``coefficient`` times each term of a sum rewritten on its own (its own ``t_i``)."""
+    fs: list[sympy.Expr] = []
+    dfs: list[sympy.Expr] = []
+    bindings: list[tuple[sympy.Symbol, sympy.Expr]] = []
+    for index, term in enumerate(expr.args):
+        rewritten = rewrite_exponentials(term, symbol, sympy.Symbol(f"t{index}", positive=True))
+        if rewritten is None:
+            ruled = remove_cancellation(term)
+            fs.append(ruled)
+            dfs.append(sech_derivative(ruled, symbol))
+        else:
+            fs.append(rewritten.f)
+            dfs.append(rewritten.df)
+            bindings.extend(rewritten.bindings)
+    f, df = coefficient * sympy.Add(*fs), coefficient * sympy.Add(*dfs)
+    return Candidate("per-term", f, df, tuple(bindings))
 
 
-def _evaluate(function: Callable[[Any], Any], points: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return np.asarray(function(points))
+def _reference(expr: sympy.Expr, symbol: sympy.Symbol, budget: Budget) -> Reference:
+    values = reference_values(expr, symbol, budget=budget)
+    if not expr.has(*KINKED):
+        return Reference(values)
+    # Only where a side jumps away from the value: elsewhere the sides equal the value, so
+    # the float64 criterion is not loosened by the width of the nudge.
+    rtol, floor = tolerance(np.dtype(np.float32))
+    sides = []
+    for side in (-1, 1):
+        near = reference_values(expr, symbol, side, budget)
+        with np.errstate(invalid="ignore"):
+            jump = ~(np.abs(near - values) <= rtol * (np.abs(values) + floor))
+        sides.append(np.where(jump & ~np.isnan(near), near, values))
+    return Reference(values, tuple(sides))
 
 
-def probe(
-    form: Form, f_reference: np.ndarray, df_reference: np.ndarray
-) -> dict[str, str]:
-    """Check ``f`` and ``f'`` of ``form`` in float32 and float64.
+class _Chooser:
+    """Picks ``f`` and ``f'`` from the candidates, with tails as a second pass."""
 
-    Returns
-    -------
-    dict
-        ``{"f": detail, "f'": detail}`` for each function that fails somewhere; the
-        detail names the dtype, the first bad input, the value and the reference.
-    """
-    compiled = compile_form(form, probe_namespace())
-    failures: dict[str, str] = {}
-    for dtype in (np.float32, np.float64):
-        points = PROBE_POINTS.astype(dtype)
-        for what, function, reference in (
-            ("f", compiled.f, f_reference),
-            ("f'", compiled.df, df_reference),
-        ):
-            values = _evaluate(function, points)
-            if values.dtype != dtype:
-                raise ActivationError(
-                    f"{what} of {form.f} returned {values.dtype} for {np.dtype(dtype)} input"
-                )
-            index = first_failure(values, reference, np.dtype(dtype))
-            if index is not None and what not in failures:
-                failures[what] = (
-                    f"{np.dtype(dtype).name} {what}({float(points[index])!r}) = "
-                    f"{float(values[index])!r}, expected {float(reference[index])!r}"
-                )
-    return failures
+    def __init__(
+        self,
+        symbol: sympy.Symbol,
+        exprs: tuple[sympy.Expr, sympy.Expr],
+        references: dict[str, Reference],
+    ) -> None:
+        self.symbol = symbol
+        self.exprs = exprs
+        self.references = references
+        self.chosen: dict[str, tuple[sympy.Expr, Bindings, str]] = {}
+        self.first_detail: dict[str, str] = {}
+        self.seen: list[tuple[Candidate, str, np.ndarray]] = []
 
+    def compatible(self, bindings: Bindings) -> bool:
+        bound = dict(b for _, bs, _ in self.chosen.values() for b in bs)
+        return all(bound.get(s, v) == v for s, v in bindings)
 
-def needs_nan_guard(form: Form) -> tuple[bool, bool]:
-    """Whether ``f`` and whether ``f'`` of ``form`` lose a NaN input."""
-    compiled = compile_form(form, probe_namespace())
-    nan = np.full((2,), np.nan)
-    f, df = (_evaluate(g, nan) for g in (compiled.f, compiled.df))
-    return (not bool(np.all(np.isnan(f))), not bool(np.all(np.isnan(df))))
+    def offer(self, candidate: Candidate) -> None:
+        for what, expr in (("f", candidate.f), ("f'", candidate.df)):
+            if what in self.chosen or not self.compatible(candidate.bindings):
+                continue
+            verdict = check_function(
+                what, expr, self.symbol, candidate.bindings, self.references[what]
+            )
+            self.first_detail.setdefault(what, verdict.detail)
+            if verdict.ok:
+                self.chosen[what] = (expr, candidate.bindings, candidate.label)
+            else:
+                self.seen.append((candidate, what, verdict.bad))
 
-
-# -- the t = exp(-|x|) rewrite ----------------------------------------------------------
-def _linear_coefficient(arg: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr | None:
-    coefficient = sympy.diff(arg, symbol)
-    if coefficient.is_number and sympy.simplify(arg - coefficient * symbol) == 0:
-        return coefficient
-    return None
-
-
-def _exp_linear(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
-    """Rewrite hyperbolic functions as exponentials where all of them are ``exp(k x)``."""
-
-    def rewrite(node: sympy.Expr) -> sympy.Expr:
-        candidate = node.rewrite(sympy.exp)
-        linear = all(
-            _linear_coefficient(e.args[0], symbol) is not None
-            for e in candidate.atoms(sympy.exp)
+    def offer_tails(self, budget: Budget) -> None:
+        tails = affine_tails(
+            PROBE_POINTS, self.references["f"].values, self.references["f'"].values
         )
-        return candidate if linear else node
+        if tails == (None, None):
+            return
+        midpoints = between(PROBE_POINTS, tails)
+        budget.check("the affine tails")
+        expr, derivative = self.exprs
+        f_mid = reference_values(expr, self.symbol, budget=budget, points=midpoints)
+        df_mid = reference_values(derivative, self.symbol, budget=budget, points=midpoints)
+        if not holds(tails, midpoints, f_mid, df_mid):
+            return
+        middle = inside(PROBE_POINTS, tails)
+        for candidate, what, bad in self.seen:
+            if what in self.chosen or (bad & middle).any():
+                continue
+            if not self.compatible(candidate.bindings):
+                continue
+            budget.check("the affine tails")
+            expr = candidate.f if what == "f" else candidate.df
+            tailed = with_tails(expr, self.symbol, tails, derivative=what == "f'")
+            verdict = check_function(
+                what, tailed, self.symbol, candidate.bindings, self.references[what]
+            )
+            if verdict.ok:
+                self.chosen[what] = (tailed, candidate.bindings, candidate.label + "+tails")
 
-    hyperbolic = (sympy.tanh, sympy.sinh, sympy.cosh)
-    return expr.replace(lambda n: isinstance(n, hyperbolic), rewrite)
-
-
-def _simplify_branch(branch: sympy.Expr, symbol: sympy.Symbol, log_t: sympy.Expr) -> sympy.Expr:
-    """Cancel a branch written in ``t``; split logs so ``log(t)`` becomes ``-|x|``."""
-    branch = branch.replace(sympy.log, lambda a: sympy.log(sympy.factor(sympy.cancel(a))))
-    branch = sympy.expand_log(branch, force=True).subs(sympy.log(T), log_t)
-
-    def as_log1p(arg: sympy.Expr) -> sympy.Expr:
-        return log1p(arg - 1) if arg.subs(T, 0) == 1 else sympy.log(arg)
-
-    branch = branch.replace(sympy.log, as_log1p)
-    logs = branch.atoms(log1p, sympy.log, sympy.erf, sympy.erfc)
-    if not logs:
-        return sympy.factor(sympy.cancel(branch))
-    return branch
-
-
-def rewrite_stable(expr: sympy.Expr, symbol: sympy.Symbol) -> Form | None:
-    """The ``t = exp(-|x|)`` two-branch form of ``expr``, or None if it has no ``exp(k x)``."""
-    rewritten = _exp_linear(expr, symbol)
-    coefficients = {
-        e: _linear_coefficient(e.args[0], symbol) for e in rewritten.atoms(sympy.exp)
-    }
-    linear = {e: k for e, k in coefficients.items() if k is not None and k != 0}
-    if not linear:
-        return None
-    branches = []
-    for sign, log_t, dt in ((1, -symbol, -T), (-1, symbol, T)):
-        substituted = rewritten.xreplace({e: T ** (-sign * k) for e, k in linear.items()})
-        value = _simplify_branch(substituted, symbol, log_t)
-        derivative = differentiate(value, symbol) + sympy.diff(value, T) * dt
-        branches.append((value, derivative))
-    (f_pos, df_pos), (f_neg, df_neg) = branches
-    condition = symbol >= 0
-    return Form(
-        symbol=symbol,
-        f=sympy.Piecewise((f_pos, condition), (f_neg, True)),
-        df=sympy.Piecewise((df_pos, condition), (df_neg, True)),
-        bindings=((T, sympy.exp(-sympy.Abs(symbol))),),
-    )
-
-
-# -- derivative from the output --------------------------------------------------------
-GENERIC_OUTPUT_DERIVATIVES: tuple[sympy.Expr, ...] = (
-    sympy.Integer(1),
-    Y * (1 - Y),
-    1 - Y**2,
-    Y,
-    -expm1(-Y),
-    -expm1(Y),
-    sympy.Heaviside(Y),
-)
-"""Candidates for ``f'`` as a function of ``y = f(x)``; each is verified before use."""
-
-
-def _piecewise_output_candidate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr | None:
-    """For ``Piecewise((c x, x > 0), (h(x), True))``: ``f'`` in terms of ``y`` per branch."""
-    if not isinstance(expr, sympy.Piecewise) or len(expr.args) != 2:
-        return None
-    (first, condition), (default, _) = expr.args
-    if condition != (symbol > 0) or first.diff(symbol).free_symbols or first.subs(symbol, 0) != 0:
-        return None
-    slope = first.diff(symbol)
-    derivative = sympy.diff(default, symbol)
-    if not derivative.free_symbols:
-        return sympy.Piecewise((slope, Y > 0), (derivative, True))
-    try:
-        solutions = sympy.solve(sympy.Eq(Y, default.rewrite(sympy.exp)), symbol)
-    except (NotImplementedError, ValueError, TypeError):
-        return None
-    if len(solutions) != 1:
-        return None
-    in_y = sympy.simplify(derivative.rewrite(sympy.exp).subs(symbol, solutions[0]))
-    return sympy.Piecewise((slope, Y > 0), (in_y, True))
-
-
-def _output_candidates(
-    expr: sympy.Expr, symbol: sympy.Symbol, hints: Sequence[sympy.Expr]
-) -> Iterator[sympy.Expr]:
-    yield from hints
-    piecewise = _piecewise_output_candidate(expr, symbol)
-    if piecewise is not None:
-        yield piecewise
-    yield from GENERIC_OUTPUT_DERIVATIVES
-
-
-def find_output_derivative(
-    form: Form, expr: sympy.Expr, df_reference: np.ndarray, hints: Sequence[sympy.Expr] = ()
-) -> sympy.Expr | None:
-    """The first candidate ``g(y)`` with ``g(f(x)) == f'(x)`` verified on the probe.
-
-    The check runs the compiled ``f`` then the compiled ``g`` in float32 and float64
-    and applies the accuracy criterion against the mpmath derivative; NaN must stay NaN.
-    """
-    compiled_f = compile_form(form, probe_namespace()).f
-    dtypes = (np.float32, np.float64)
-    outputs = {dtype: _evaluate(compiled_f, PROBE_POINTS.astype(dtype)) for dtype in dtypes}
-    for candidate in _output_candidates(expr, form.symbol, hints):
-        from_output, _ = compile_function(candidate, Y, probe_namespace())
-        ok = True
-        for dtype in dtypes:
-            values = _evaluate(from_output, outputs[dtype])
-            wrong = first_failure(values, df_reference, np.dtype(dtype)) is not None
-            if values.dtype != dtype or wrong:
-                ok = False
-                break
-            nan = _evaluate(from_output, np.full((1,), np.nan, dtype=dtype))
-            if not np.isnan(nan[0]):
-                ok = False
-                break
-        if ok:
-            return candidate
-    return None
-
-
-# -- entry point ------------------------------------------------------------------------
-_FORMS: dict[str, Form] = {}
+    @property
+    def done(self) -> bool:
+        return len(self.chosen) == 2
 
 
 def _advice(expr: sympy.Expr, detail: str) -> str:
     return (
-        f"the activation {expr} is not numerically stable: {detail}, and the automatic "
-        "rewrite in t = exp(-|x|) did not fix it. Rewrite the expression (log1p, expm1, "
-        "branches with Piecewise), or pass an explicit pair of array functions "
-        "fn=(f, df), where f(z) and df(z) take and return arrays of the layer's backend"
+        f"the activation {expr} is not numerically stable: {detail}, and no automatic "
+        "rewrite (exp(-r|x|) branches, expm1/log1p/conjugate forms, affine tails) fixed "
+        "it. Rewrite the expression (log1p, expm1, branches with Piecewise), or pass an "
+        "explicit pair of array functions fn=(f, df), where f(z) and df(z) take and "
+        "return arrays of the layer's backend"
     )
+
+
+def _degenerate(expr: sympy.Expr, df_values: np.ndarray) -> str:
+    if np.any(np.isfinite(df_values) & (df_values != 0)):
+        return ""
+    return (
+        f"the derivative of the activation {expr} is 0 (or undefined) at every probe point "
+        "in [-1e4, 1e4]: gradients through it vanish and the layers below it will not learn"
+    )
+
+
+_FORMS: dict[str, Form] = {}
 
 
 def stable_form(
@@ -296,40 +237,61 @@ def stable_form(
     Raises
     ------
     ActivationError
-        If ``expr`` uses unsupported functions, is not real, or is not stable even after
-        the rewrite (the message names the first bad input).
+        If ``expr`` uses unsupported functions, is not real, is undefined somewhere (a
+        ``Piecewise`` without a default), is not stable in any candidate form (the
+        message names the first bad input), or takes more than :data:`VERIFY_SECONDS`.
     """
     key = sympy.srepr((expr, symbol))
     cached = _FORMS.get(key)
     if cached is not None:
         return cached
-    check_supported(expr)
-    expr = canonical_steps(expr, symbol)
-    for constant in expr.atoms(sympy.Number):
-        float_value(constant)
-    derivative = differentiate(expr, symbol)
-    f_reference = reference_values(expr, symbol)
-    df_reference = reference_values(derivative, symbol)
-    form = Form(symbol=symbol, f=expr, df=derivative, key=key + "|direct")
-    failures = probe(form, f_reference, df_reference)
-    if failures:
-        rewritten = rewrite_stable(expr, symbol)
-        if rewritten is None:
-            raise ActivationError(_advice(expr, next(iter(failures.values()))))
-        form = replace(  # rewrite only what failed: the direct form is usually cheaper
-            rewritten,
-            f=rewritten.f if "f" in failures else expr,
-            df=rewritten.df if "f'" in failures else derivative,
-            key=f"{key}|rewritten{sorted(failures)}",
-        )
-        failures = probe(form, f_reference, df_reference)
-        if failures:
-            raise ActivationError(_advice(expr, next(iter(failures.values()))))
-    guard = needs_nan_guard(form)
-    if any(guard):
-        form = replace(form, nan_guard=guard, key=f"{form.key}|nan{guard}")
-    output = find_output_derivative(form, expr, df_reference, output_hints)
-    if output is not None:
-        form = replace(form, output_symbol=Y, df_from_output=output, key=form.key + "|output")
+    budget = Budget(expr)
+    form = run_bounded(budget, lambda: _verify(expr, symbol, output_hints, budget, key))
     _FORMS[key] = form
+    return form
+
+
+def _verify(
+    expr: sympy.Expr,
+    symbol: sympy.Symbol,
+    output_hints: Sequence[sympy.Expr],
+    budget: Budget,
+    key: str,
+) -> Form:
+    """The work of :func:`stable_form`, under ``budget``."""
+    check_supported(expr)
+    expr = canonical_steps(complete_piecewise(expr, symbol), symbol)
+    derivative = differentiate(expr, symbol)
+    references = {
+        "f": _reference(expr, symbol, budget),
+        "f'": _reference(derivative, symbol, budget),
+    }
+    chooser = _Chooser(symbol, (expr, derivative), references)
+    for candidate in _candidates(expr, derivative, symbol, budget):
+        budget.check(f"the {candidate.label} form")
+        chooser.offer(candidate)
+        if chooser.done:
+            break
+    if not chooser.done:
+        chooser.offer_tails(budget)
+    if not chooser.done:
+        missing = "f" if "f" not in chooser.chosen else "f'"
+        raise ActivationError(_advice(expr, chooser.first_detail[missing]))
+    (f, f_bindings, f_label), (df, df_bindings, df_label) = (
+        chooser.chosen["f"], chooser.chosen["f'"],
+    )
+    bindings = tuple(dict.fromkeys(f_bindings + df_bindings))
+    guard = (loses_nan(f, symbol, bindings), loses_nan(df, symbol, bindings))
+    form = Form(
+        symbol=symbol, f=f, df=df, bindings=bindings, nan_guard=guard,
+        key=f"{key}|f:{f_label}|df:{df_label}|nan{guard}",
+        warning=_degenerate(expr, references["f'"].values),
+    )
+    output = find_output_derivative(form, expr, references["f'"].values, output_hints)
+    if output is not None:
+        form = Form(
+            symbol=symbol, f=f, df=df, bindings=bindings, nan_guard=guard,
+            output_symbol=Y, df_from_output=output, key=form.key + "|output",
+            warning=form.warning,
+        )
     return form
