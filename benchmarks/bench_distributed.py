@@ -7,8 +7,10 @@ For the 784-256-128-10 network (float32, softmax + cce) at global batch 512 and 
 predicts the step time on more processes: compute shrinks as ``1 / P`` while the
 allreduce stays (a ring allreduce moves ``2 (P - 1) / P`` of the buffer per process, so
 its time grows towards twice the 2-process one). Each process uses one BLAS thread, so
-P processes use P cores. With ``--backend cupy`` on a machine
-with several GPUs, the allreduce goes over NCCL (one process per GPU).
+P processes use P cores. On one machine MPI moves the buffer through shared memory; the
+prediction for processes on several nodes needs the allreduce measured across them.
+With ``--backend cupy`` on a machine with several GPUs, the allreduce goes over NCCL
+(one process per GPU).
 
 Run: ``python benchmarks/bench_distributed.py [--quick] [--backend cupy] [--processes 1 2]``
 """

@@ -10,8 +10,6 @@ loss is read from the device once per epoch.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -26,6 +24,7 @@ from ..history import History
 from .config import FitConfig
 from .data import Dataset, fit_datasets
 from .evaluation import dataset_sums, mean_logs
+from .interrupt import Interrupt, deferred_sigint
 from .progress import progress_callback
 from .regularization import MaskSampler, gradient_clipper
 
@@ -33,39 +32,6 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Array = Any
-
-
-class _Interrupt:
-    """Ctrl-C during ``fit``: the first one asks the loop to stop after the current step;
-    a second one aborts ``fit`` with ``KeyboardInterrupt``, at once, or right after the
-    update in progress (``updating``) so that an update is applied whole or not at all."""
-
-    requested = False
-    aborted = False
-    updating = False
-
-
-@contextmanager
-def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
-    """Turn the first SIGINT into ``flag.requested``, a second one into an abort."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: Any) -> None:
-        if not flag.requested:
-            flag.requested = True
-            return
-        flag.aborted = True
-        if not flag.updating:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def all_finite(xp: Any, arrays: list[Array]) -> bool:
@@ -124,7 +90,7 @@ class Trainer:
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
         self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
-        self.interrupt = _Interrupt()
+        self.interrupt = Interrupt()
         self.rank = 0
         """This process's rank; callbacks see it as ``logs["rank"]`` at train begin."""
         self._metric_sums: list[Any] = []
@@ -170,7 +136,7 @@ class Trainer:
                 cb.on_train_begin(begin)
         flag = self.interrupt
         try:
-            with _deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
+            with deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
                 for epoch in range(first, first + epochs):
                     with self._collective():
                         for cb in self.callbacks:
@@ -191,7 +157,7 @@ class Trainer:
                 cb.on_train_end(history.last())
         return history
 
-    def _epoch(self, epoch: int, flag: _Interrupt) -> dict[str, float] | None:
+    def _epoch(self, epoch: int, flag: Interrupt) -> dict[str, float] | None:
         """One pass over the data; the epoch's values, or None when interrupted."""
         net, optimizer = self.net, self.optimizer
         params = net.parameters()
