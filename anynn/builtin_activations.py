@@ -11,7 +11,7 @@ parameter names and defaults. Softmax is an explicit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import sympy
 from sympy.codegen.cfunctions import expm1
@@ -19,6 +19,7 @@ from sympy.codegen.cfunctions import expm1
 from .activation import Activation, ActivationFamily
 from .backend import namespace_of
 from .errors import ActivationError
+from .registry import Registry
 from .symbolic import Y
 from .symbolic.form import X
 
@@ -179,6 +180,11 @@ _ALIASES = {
 }
 swish = silu
 
+REGISTRY: Registry[Activation] = Registry(
+    "activation", Activation, BUILTINS, _ALIASES, unknown_error=ActivationError
+)
+"""The built-ins, found by the same name lookup as losses, metrics and optimizers."""
+
 
 def from_builtin(name: str, params: Mapping[str, float] | None = None) -> Activation:
     """Rebuild a built-in from its name and parameters (``("elu", {"alpha": 0.5})``).
@@ -188,14 +194,12 @@ def from_builtin(name: str, params: Mapping[str, float] | None = None) -> Activa
     ActivationError
         If ``name`` is not a built-in, or ``params`` do not fit it.
     """
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in BUILTINS:
-        raise ActivationError(
-            f"unknown activation {name!r}; built-ins are: {', '.join(sorted(BUILTINS))}"
-        )
-    activation = BUILTINS[key]
+    # The entries are the activation objects themselves, not factories of them.
+    activation = cast(Activation, REGISTRY.lookup(name))
     if not params:
         return activation
     if not isinstance(activation, ActivationFamily):
-        raise ActivationError(f"activation {key!r} takes no parameters; got {dict(params)}")
+        raise ActivationError(
+            f"activation {activation.name!r} takes no parameters; got {dict(params)}"
+        )
     return activation.with_params(**params)

@@ -1,8 +1,7 @@
-"""Command-line interface: ``anynn [demo]`` trains a small network on built-in data.
-
-``mpiexec -n P python -m anynn --distributed`` trains the same demo data-parallel on P
-processes (rank 0 prints) and prints the result of one process.
-"""
+"""Command-line interface: ``anynn [demo]`` trains a small network on built-in data;
+``anynn info MODEL`` describes a model file; ``anynn export-onnx MODEL OUT`` converts one
+to ONNX. ``mpiexec -n P python -m anynn --distributed`` trains the demo data-parallel on
+P processes (rank 0 prints) and prints the result of one process."""
 
 from __future__ import annotations
 
@@ -106,6 +105,28 @@ def info(path: str) -> int:
     return 0
 
 
+def export_onnx(source: str, target: str, opset: int | None, dtype: str | None) -> int:
+    """Convert a ``.anynn`` model file to an ONNX file; print what was written.
+
+    Returns the exit status: 0, or 1 (with the message on stderr) for an invalid model
+    file, a missing ``onnx`` package or a network that cannot be exported.
+    """
+    from .errors import AnynnError
+    from .io import read_state
+    from .onnx import DEFAULT_OPSET, export
+
+    try:
+        state = read_state(source)
+        model = export(state, target, opset=DEFAULT_OPSET if opset is None else opset, dtype=dtype)
+    except AnynnError as exc:
+        print(f"anynn export-onnx: {exc}", file=sys.stderr)
+        return 1
+    print(f"{target}: ONNX model (opset {model.opset_import[0].version}, IR {model.ir_version}), "
+          f"{len(model.graph.node)} nodes, input X (N, {state.inputs}), output Y "
+          f"(N, {state.layers[-1].length}), {dtype or state.dtype}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``anynn`` and ``python -m anynn``."""
     parser = argparse.ArgumentParser(prog="anynn", description=__doc__)
@@ -120,6 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     info_parser = sub.add_parser("info", help="describe a .anynn model file")
     info_parser.add_argument("file", help="path of the .anynn file")
+    onnx_parser = sub.add_parser("export-onnx", help="convert a .anynn model file to ONNX")
+    onnx_parser.add_argument("model", help="path of the .anynn file")
+    onnx_parser.add_argument("output", help="path of the .onnx file to write")
+    onnx_parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
+    onnx_parser.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                             help="the graph's dtype (default: the model's)")
     args = parser.parse_args(argv)
     if args.command in (None, "demo"):
         comm = _world() if args.distributed else None
@@ -127,5 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "info":
         return info(args.file)
+    if args.command == "export-onnx":
+        return export_onnx(args.model, args.output, args.opset, args.dtype)
     parser.print_help()
     return 2

@@ -347,6 +347,12 @@ class Network(FitMethods):
 
     export = save
 
+    def to_onnx(self, path: Any, **options: Any) -> Any:
+        """Export to ONNX; returns the ``onnx.ModelProto`` (see :func:`anynn.onnx.export`)."""
+        from .onnx import export
+
+        return export(self, path, **options)
+
     @classmethod
     def load(cls, path: Any, backend: Any = "numpy", dtype: Any = None) -> Network:
         """Rebuild a network saved with :meth:`save` on any backend.

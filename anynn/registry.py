@@ -1,4 +1,5 @@
-"""One name lookup for everything anynn builds by name: losses, metrics, optimizers, schedules."""
+"""One name lookup for everything anynn finds by name: losses, metrics, optimizers, schedules,
+activations."""
 
 from __future__ import annotations
 

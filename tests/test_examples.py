@@ -68,7 +68,7 @@ def test_xor_saves_only_when_asked(tmp_path: Path) -> None:
 
 def test_every_example_is_covered() -> None:
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
-    assert scripts == set(EXPECTED) | {"gpu_compare.py", "digits.py"}
+    assert scripts == set(EXPECTED) | {"gpu_compare.py", "digits.py", "export_onnx.py"}
 
 
 def test_digits_comparison_prints_the_table_and_saves_curves(tmp_path: Path) -> None:

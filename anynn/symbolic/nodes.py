@@ -2,7 +2,8 @@
 
 Every consumer looks nodes up here: the Array API printer (:mod:`.xp_codegen`), the C
 printer (:mod:`.c_codegen`), the mpmath reference (:mod:`.reference`), the model-file
-codec (:mod:`.exprtree`) and :func:`~anynn.symbolic.form.check_supported`. A column left
+codec (:mod:`.exprtree`), :func:`~anynn.symbolic.form.check_supported` and the ONNX
+exporter (:mod:`anynn.onnx.nodes`). A column left
 ``None`` means that consumer prints or evaluates the node by a structural rule of its own
 (``Add``, ``Mul``, ``Pow``, ``Max``/``Min``, ``And``/``Or``, ``Piecewise``).
 
@@ -50,6 +51,11 @@ class NodeSpec:
         meaning, e.g. ``Heaviside(0) = 1/2``).
     kinds : tuple of type
         Type each argument must have (the last one repeats).
+    onnx : (str, str) or None
+        ONNX spellings in float32 and float64 graphs: a capitalised name is an ONNX
+        operator applied to the arguments (``"Exp"``), a lower-case one a function of
+        :mod:`anynn.onnx.elementary` (``"log1p"``: no operator, or no float64 kernel in
+        onnxruntime's CPU provider); ``None``: a structural rule of the exporter.
     """
 
     name: str
@@ -60,22 +66,26 @@ class NodeSpec:
     mp: MpFunction | None
     py: Callable[..., Any] | None
     kinds: tuple[type, ...] = (sympy.Expr,)
+    onnx: tuple[str, str] | None = None
 
 
 def _unary(
-    kind: Any, xp: str, c: str, mp: MpFunction, py: Callable[[float], float]
+    kind: Any, xp: str, c: str, mp: MpFunction, py: Callable[[float], float],
+    onnx: str | tuple[str, str],
 ) -> NodeSpec:
-    """A function of one argument spelled ``xp.<xp>(a)`` and ``<c>f(a)`` / ``<c>(a)``."""
+    """A function of one argument spelled ``xp.<xp>(a)`` and ``<c>f(a)`` / ``<c>(a)``, and
+    in ONNX ``onnx`` (one spelling for both dtypes, or a float32/float64 pair)."""
     return NodeSpec(
-        kind.__name__, kind, (1, 1), f"{xp}({{0}})", (f"{c}f({{0}})", f"{c}({{0}})"), mp, py
+        kind.__name__, kind, (1, 1), f"{xp}({{0}})", (f"{c}f({{0}})", f"{c}({{0}})"), mp, py,
+        onnx=(onnx, onnx) if isinstance(onnx, str) else onnx,
     )
 
 
-def _relation(kind: Any, op: str, test: Callable[[Any, Any], bool]) -> NodeSpec:
+def _relation(kind: Any, op: str, test: Callable[[Any, Any], bool], onnx: str) -> NodeSpec:
     spelling = f"(({{0}}) {op} ({{1}}))"
     return NodeSpec(
         kind.__name__, kind, (2, 2), f"({{0}} {op} {{1}})", (spelling, spelling),
-        lambda ev, a, b: test(a, b), test,
+        lambda ev, a, b: test(a, b), test, onnx=(onnx, onnx),
     )
 
 
@@ -138,40 +148,50 @@ NODES: tuple[NodeSpec, ...] = (
              (sympy.Expr, Boolean)),
     # steps, 0 at 0 after canonical_steps (the reference and both printers agree)
     NodeSpec("Heaviside", sympy.Heaviside, (1, 2), "xp.maximum(xp.sign({0}), 0.0)",
-             _ternary("1.0", "0.0", "<="), lambda ev, a, *_: 1 if a > 0 else 0, _heaviside),
+             _ternary("1.0", "0.0", "<="), lambda ev, a, *_: 1 if a > 0 else 0, _heaviside,
+             onnx=("heaviside", "heaviside")),
     NodeSpec("DiracDelta", sympy.DiracDelta, (1, 2), "xp.zeros_like(x)", ("0.0F", "0.0"),
              lambda ev, *_: 0, _dirac),
     NodeSpec("sign", sympy.sign, (1, 1), "xp.sign({0})", _ternary("1.0", "-1.0", "<"),
-             plain("sign"), _sign),
+             plain("sign"), _sign, onnx=("Sign", "Sign")),
     NodeSpec("Abs", sympy.Abs, (1, 1), "xp.abs({0})", ("fabsf({0})", "fabs({0})"),
-             lambda ev, a: abs(a), abs),
+             lambda ev, a: abs(a), abs, onnx=("Abs", "Abs")),
     # elementary functions
-    _unary(sympy.exp, "xp.exp", "exp", exp_like("exp", math.inf, 0.0), math.exp),
-    _unary(expm1, "xp.expm1", "expm1", exp_like("expm1", math.inf, -1.0), math.expm1),
-    _unary(sympy.sinh, "xp.sinh", "sinh", exp_like("sinh", math.inf, -math.inf), math.sinh),
-    _unary(sympy.cosh, "xp.cosh", "cosh", exp_like("cosh", math.inf, math.inf), math.cosh),
-    _unary(sympy.log, "xp.log", "log", unbounded_input("log"), math.log),
-    _unary(log1p, "xp.log1p", "log1p", unbounded_input("log1p"), math.log1p),
-    _unary(sympy.asinh, "xp.asinh", "asinh", unbounded_input("asinh"), math.asinh),
-    _unary(sympy.acosh, "xp.acosh", "acosh", unbounded_input("acosh"), math.acosh),
-    _unary(sympy.atanh, "xp.atanh", "atanh", unbounded_input("atanh"), math.atanh),
-    _unary(sympy.sin, "xp.sin", "sin", unbounded_input("sin", periodic=True), math.sin),
-    _unary(sympy.cos, "xp.cos", "cos", unbounded_input("cos", periodic=True), math.cos),
-    _unary(sympy.tan, "xp.tan", "tan", unbounded_input("tan", periodic=True), math.tan),
-    _unary(sympy.asin, "xp.asin", "asin", plain("asin"), math.asin),
-    _unary(sympy.acos, "xp.acos", "acos", plain("acos"), math.acos),
-    _unary(sympy.atan, "xp.atan", "atan", bounded("atan", sign_limit(_half_pi)), math.atan),
-    _unary(sympy.tanh, "xp.tanh", "tanh", bounded("tanh", sign_limit(_one)), math.tanh),
-    _unary(sympy.erf, "_erf", "erf", bounded("erf", sign_limit(_one)), math.erf),
+    _unary(sympy.exp, "xp.exp", "exp", exp_like("exp", math.inf, 0.0), math.exp, "Exp"),
+    _unary(expm1, "xp.expm1", "expm1", exp_like("expm1", math.inf, -1.0), math.expm1, "expm1"),
+    _unary(sympy.sinh, "xp.sinh", "sinh", exp_like("sinh", math.inf, -math.inf), math.sinh,
+           ("Sinh", "sinh")),
+    _unary(sympy.cosh, "xp.cosh", "cosh", exp_like("cosh", math.inf, math.inf), math.cosh,
+           ("Cosh", "cosh")),
+    _unary(sympy.log, "xp.log", "log", unbounded_input("log"), math.log, "Log"),
+    _unary(log1p, "xp.log1p", "log1p", unbounded_input("log1p"), math.log1p, "log1p"),
+    _unary(sympy.asinh, "xp.asinh", "asinh", unbounded_input("asinh"), math.asinh,
+           ("Asinh", "asinh")),
+    _unary(sympy.acosh, "xp.acosh", "acosh", unbounded_input("acosh"), math.acosh,
+           ("Acosh", "acosh")),
+    _unary(sympy.atanh, "xp.atanh", "atanh", unbounded_input("atanh"), math.atanh,
+           ("Atanh", "atanh")),
+    _unary(sympy.sin, "xp.sin", "sin", unbounded_input("sin", periodic=True), math.sin, "Sin"),
+    _unary(sympy.cos, "xp.cos", "cos", unbounded_input("cos", periodic=True), math.cos, "Cos"),
+    _unary(sympy.tan, "xp.tan", "tan", unbounded_input("tan", periodic=True), math.tan,
+           ("Tan", "tan")),
+    _unary(sympy.asin, "xp.asin", "asin", plain("asin"), math.asin, ("Asin", "asin")),
+    _unary(sympy.acos, "xp.acos", "acos", plain("acos"), math.acos, ("Acos", "acos")),
+    _unary(sympy.atan, "xp.atan", "atan", bounded("atan", sign_limit(_half_pi)), math.atan,
+           ("Atan", "atan")),
+    _unary(sympy.tanh, "xp.tanh", "tanh", bounded("tanh", sign_limit(_one)), math.tanh,
+           "Tanh"),
+    _unary(sympy.erf, "_erf", "erf", bounded("erf", sign_limit(_one)), math.erf,
+           ("Erf", "erf")),
     _unary(sympy.erfc, "_erfc", "erfc", bounded("erfc", lambda ev, a: 1 - ev.mp.sign(a)),
-           math.erfc),
+           math.erfc, "erfc"),
     # relations
-    _relation(sympy.StrictGreaterThan, ">", operator.gt),
-    _relation(sympy.GreaterThan, ">=", operator.ge),
-    _relation(sympy.StrictLessThan, "<", operator.lt),
-    _relation(sympy.LessThan, "<=", operator.le),
-    _relation(sympy.Equality, "==", operator.eq),
-    _relation(sympy.Unequality, "!=", operator.ne),
+    _relation(sympy.StrictGreaterThan, ">", operator.gt, "Greater"),
+    _relation(sympy.GreaterThan, ">=", operator.ge, "GreaterOrEqual"),
+    _relation(sympy.StrictLessThan, "<", operator.lt, "Less"),
+    _relation(sympy.LessThan, "<=", operator.le, "LessOrEqual"),
+    _relation(sympy.Equality, "==", operator.eq, "Equal"),
+    _relation(sympy.Unequality, "!=", operator.ne, "not_equal"),
 )
 """Every supported node, one row each."""
 
