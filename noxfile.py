@@ -21,7 +21,7 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
 EXAMPLES = ("xor.py", "xnor.py", "sine_regression.py", "circle.py", "gpu_compare.py")
-BENCHMARKS = ("bench_train.py", "bench_activations.py")
+BENCHMARKS = ("bench_train.py", "bench_activations.py", "bench_distributed.py")
 GPU_BENCHMARKS = ("bench_activations.py", "bench_gpu_step.py")
 GPU_PROBE = "from anynn.backend import cupy_available; print(cupy_available())"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import activations, callbacks, losses, metrics, optimizers, schedules
 from .backend import Backend, available_backends, to_numpy
-from .callbacks import Callback, EarlyStopping
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .dropout import Dropout
 from .errors import (
     ActivationError,
@@ -16,6 +16,7 @@ from .errors import (
     AnynnTypeError,
     AnynnValueError,
     BackendUnavailableError,
+    DistributedError,
     FileWriteError,
     ModelFileError,
     NetworkBusyError,
@@ -44,12 +45,14 @@ __all__ = [
     "Callback",
     "BackendUnavailableError",
     "Dense",
+    "DistributedError",
     "Dropout",
     "EarlyStopping",
     "History",
     "LayerSpecNB",
     "LayerSpecNBF",
     "FileWriteError",
+    "ModelCheckpoint",
     "ModelFileError",
     "Network",
     "NetworkBusyError",

@@ -1,4 +1,4 @@
-"""Callbacks: hooks into ``fit``, and early stopping.
+"""Callbacks: hooks into ``fit``, early stopping and checkpoints.
 
 A callback sees the network as ``self.network`` and stops training by setting
 ``self.network.stop_training = True`` (checked after every hook). Only callbacks that
@@ -7,6 +7,7 @@ override :meth:`Callback.on_batch_end` are called per step, so the inner loop st
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,16 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
     return list(callbacks)
 
 
+def maximizes(monitor: str, mode: str) -> bool:
+    """Whether higher values of ``monitor`` are better ("auto": for accuracies)."""
+    return mode == "max" or (mode == "auto" and "acc" in monitor)
+
+
+def improves(value: float, best: float, maximize: bool, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta``."""
+    return value > best + min_delta if maximize else value < best - min_delta
+
+
 def overrides_batch_end(callback: Callback) -> bool:
     """Whether ``callback`` needs calling after every step."""
     return type(callback).on_batch_end is not Callback.on_batch_end
@@ -115,7 +126,7 @@ class EarlyStopping(Callback):
         mode = check_choice(mode, "mode", ("auto", "min", "max"))
         self.min_delta = check_float(min_delta, "min_delta", low=0.0)
         self.restore_best = check_bool(restore_best, "restore_best")
-        self.maximize = mode == "max" or (mode == "auto" and "acc" in monitor)
+        self.maximize = maximizes(monitor, mode)
         self._reset()
 
     def _reset(self) -> None:
@@ -138,12 +149,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         value = logs[self.monitor]
-        better = (
-            value > self.best + self.min_delta
-            if self.maximize
-            else value < self.best - self.min_delta
-        )
-        if better:
+        if improves(value, self.best, self.maximize, self.min_delta):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.restore_best:
                 self._best_weights = self.network.snapshot()
@@ -162,4 +168,94 @@ class EarlyStopping(Callback):
         return (
             f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
             f"min_delta={self.min_delta}, restore_best={self.restore_best})"
+        )
+
+
+class ModelCheckpoint(Callback):
+    """Save the network during ``fit``, as Keras's ``ModelCheckpoint`` does.
+
+    Files are written atomically (:meth:`Network.save`), with the optimizer, random
+    generator and history by default, so that ``anynn.load(path)`` followed by ``fit``
+    (without a new optimizer) continues the run exactly. In a data-parallel fit only
+    rank 0 writes; every process keeps the same ``best``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; ``str.format`` fields ``{epoch}`` (1-based) and any history key
+        (``{val_loss:.4f}``) are filled in. Missing folders are created.
+    monitor : str
+        The history key compared when ``save_best_only``.
+    save_best_only : bool
+        Save only when ``monitor`` improves on the best value so far.
+    mode : {"auto", "min", "max"}
+        Whether lower or higher is better; "auto": higher for accuracy, else lower.
+    every : int
+        Consider saving every ``every`` epochs (epochs ``every``, ``2 * every``... of
+        the network's history).
+    include_optimizer : bool
+        Store the training state too (needed to resume exactly).
+
+    Attributes
+    ----------
+    best : float
+        The best ``monitor`` value seen (with ``save_best_only``), kept over successive
+        ``fit`` calls, as in Keras.
+    saved : list of str
+        The paths written by this process, in order.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = False,
+        mode: str = "auto", every: int = 1, include_optimizer: bool = True,
+    ) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise AnynnTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
+        self.path = os.fspath(path)
+        self.monitor = check_str(monitor, "monitor")
+        self.save_best_only = check_bool(save_best_only, "save_best_only")
+        self.maximize = maximizes(monitor, check_choice(mode, "mode", ("auto", "min", "max")))
+        self.every = check_int(every, "every", low=1)
+        self.include_optimizer = check_bool(include_optimizer, "include_optimizer")
+        self.best = float("-inf") if self.maximize else float("inf")
+        self.saved: list[str] = []
+        self._writes = True
+
+    def validate(self, keys: list[str]) -> None:
+        if self.save_best_only and self.monitor not in keys:
+            raise AnynnValueError(
+                f"ModelCheckpoint(monitor={self.monitor!r}, save_best_only=True): this fit "
+                f"records only {keys}"
+            )
+        try:
+            self.path.format(epoch=1, **dict.fromkeys(keys, 0.0))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise AnynnValueError(
+                f"ModelCheckpoint path {self.path!r} has a field that is neither {{epoch}} "
+                f"nor a history key of this fit ({keys}): {exc!r}"
+            ) from exc
+
+    def on_train_begin(self, logs: Logs) -> None:
+        self._writes = logs.get("rank", 0) == 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if (epoch + 1) % self.every:
+            return
+        if self.save_best_only:
+            if not improves(logs[self.monitor], self.best, self.maximize):
+                return
+            self.best = logs[self.monitor]
+        if not self._writes:
+            return
+        path = self.path.format(epoch=epoch + 1, **logs)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        self.network.save(path, include_optimizer=self.include_optimizer)
+        self.saved.append(path)
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelCheckpoint({self.path!r}, monitor={self.monitor!r}, "
+            f"save_best_only={self.save_best_only}, every={self.every})"
         )

@@ -1,6 +1,7 @@
 """Command-line interface: ``anynn [demo]`` trains a small network on built-in data;
 ``anynn info MODEL`` describes a model file; ``anynn export-onnx MODEL OUT`` converts one
-to ONNX."""
+to ONNX. ``mpiexec -n P python -m anynn --distributed`` trains the demo data-parallel on
+P processes (rank 0 prints) and prints the result of one process."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,12 +29,26 @@ def circle_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def demo(backend: str = "numpy", epochs: int = 30, seed: int = 0) -> float:
+def _world() -> Any:
+    """``mpi4py.MPI.COMM_WORLD``, or a clear error naming what to install."""
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:
+        raise SystemExit(
+            f"anynn --distributed needs mpi4py: pip install 'anynn[mpi]' ({exc})"
+        ) from exc
+    return MPI.COMM_WORLD
+
+
+def demo(backend: str = "numpy", epochs: int = 30, seed: int = 0, comm: Any = None) -> float:
     """Train a 2-16-8-1 network on the circular boundary; print progress; return accuracy.
 
     Uses Adam, a validation set, the accuracy metric and one line per epoch, then saves
-    the network to a temporary ``.anynn`` file and checks the reloaded copy agrees.
+    the network to a temporary ``.anynn`` file and checks the reloaded copy agrees. With
+    ``comm`` (an mpi4py communicator) the fit is data-parallel and rank 0 alone prints.
     """
+    root = comm is None or comm.Get_rank() == 0
+    say: Callable[..., None] = print if root else _quiet
     X, y = circle_data(2000, seed)
     X_test, y_test = circle_data(1000, seed + 1)
     net = Network(
@@ -42,24 +57,32 @@ def demo(backend: str = "numpy", epochs: int = 30, seed: int = 0) -> float:
         backend=backend,
         seed=seed,
     )
-    print(f"anynn demo: {net}")
-    print(f"data: {len(X)} training / {len(X_test)} test points, label = x1^2 + x2^2 > 0.5")
+    say(f"anynn demo: {net}")
+    if comm is not None:
+        say(f"data-parallel over {comm.Get_size()} processes (global batch 32)")
+    say(f"data: {len(X)} training / {len(X_test)} test points, label = x1^2 + x2^2 > 0.5")
     start = time.perf_counter()
     net.fit(
         X, y, epochs=epochs, batch_size=32, loss="bce", optimizer="adam", lr=0.01,
-        metrics=["accuracy"], validation_data=(X_test, y_test), verbose=2,
+        metrics=["accuracy"], validation_data=(X_test, y_test), verbose=2, comm=comm,
     )
     seconds = time.perf_counter() - start
     scores = cast(dict[str, float], net.evaluate(X_test, y_test, loss="bce", metrics=["accuracy"]))
-    print(f"trained {epochs} epochs in {seconds:.2f} s on backend {backend!r}: test loss "
-          f"{scores['loss']:.4f}, test accuracy {scores['accuracy']:.1%}")
+    say(f"trained {epochs} epochs in {seconds:.2f} s on backend {backend!r}: test loss "
+        f"{scores['loss']:.4f}, test accuracy {scores['accuracy']:.1%}")
+    if not root:
+        return float(scores["accuracy"])
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "circle.anynn")
         net.save(path)
         same = np.allclose(to_numpy(load(path).predict(X_test)), to_numpy(net.predict(X_test)))
-        print(f"saved and reloaded ({os.path.getsize(path)} bytes): predictions "
-              f"{'identical' if same else 'DIFFER'}")
+        say(f"saved and reloaded ({os.path.getsize(path)} bytes): predictions "
+            f"{'identical' if same else 'DIFFER'}")
     return float(scores["accuracy"])
+
+
+def _quiet(*args: Any, **kwargs: Any) -> None:
+    """``print`` of the ranks other than 0."""
 
 
 def info(path: str) -> int:
@@ -109,8 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="anynn", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     demo_parser = sub.add_parser("demo", help="train a small network on built-in data")
-    demo_parser.add_argument("--backend", default="numpy", choices=available_backends())
-    demo_parser.add_argument("--epochs", type=int, default=30)
+    for demo_options in (parser, demo_parser):
+        demo_options.add_argument("--backend", default="numpy", choices=available_backends())
+        demo_options.add_argument("--epochs", type=int, default=30)
+        demo_options.add_argument(
+            "--distributed", action="store_true",
+            help="train data-parallel over MPI.COMM_WORLD (run under mpiexec -n P)",
+        )
     info_parser = sub.add_parser("info", help="describe a .anynn model file")
     info_parser.add_argument("file", help="path of the .anynn file")
     onnx_parser = sub.add_parser("export-onnx", help="convert a .anynn model file to ONNX")
@@ -121,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              help="the graph's dtype (default: the model's)")
     args = parser.parse_args(argv)
     if args.command in (None, "demo"):
-        demo(getattr(args, "backend", "numpy"), getattr(args, "epochs", 30))
+        comm = _world() if args.distributed else None
+        demo(args.backend, args.epochs, comm=comm)
         return 0
     if args.command == "info":
         return info(args.file)

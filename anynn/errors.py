@@ -67,6 +67,25 @@ class TrainingDiverged(AnynnError, ArithmeticError):  # noqa: N818 (public name)
         self.step = step
 
 
+class DistributedError(AnynnError, RuntimeError):
+    """A data-parallel ``fit`` stopped on every process because one of them failed.
+
+    The process that failed raises its own exception; every other one raises this,
+    naming the rank and the error (so no process waits forever for the others).
+
+    Parameters
+    ----------
+    message : str
+        What happened, on which rank.
+    rank : int
+        The (first) rank that failed.
+    """
+
+    def __init__(self, message: str, *, rank: int) -> None:
+        super().__init__(message)
+        self.rank = rank
+
+
 class AnynnWarning(UserWarning):
     """Base class of every warning anynn emits."""
 

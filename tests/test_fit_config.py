@@ -31,6 +31,8 @@ CASES: dict[str, tuple[Any, Any]] = {
     "clip_norm": ([1.0], -1.0),
     "clip_backprop": ("1", 0),
     "data_on_device": (1, "maybe"),
+    "comm": ("world", None),
+    "sharded": (1, None),
 }
 
 

@@ -8,14 +8,19 @@ runs:
    device (or streams it);
 3. :class:`Trainer` (``loop``) runs the epochs; each step goes through
    ``Network.loss_and_gradients`` with the config's :class:`~anynn.losses.LossHead`.
+
+With ``comm=``, :func:`anynn.training.distributed.fit` runs the same fit data-parallel
+(:class:`~anynn.training.distributed.DistributedTrainer` overrides the Trainer's step and
+epoch hooks; :mod:`~anynn.training.sharding` divides each global batch).
 """
 
 from __future__ import annotations
 
 from .config import FitConfig
 from .data import Dataset, fit_datasets, make_dataset
+from .evaluation import evaluate, evaluate_dataset
 from .front import FitMethods
-from .loop import Trainer, evaluate, evaluate_dataset, fit
+from .loop import Trainer, fit
 
 __all__ = [
     "Dataset",

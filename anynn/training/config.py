@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import losses, optimizers
 from .. import metrics as metrics_module
 from .._checks import Bool, Choice, Constraint, Float, Int, Optional, check_float
+from ..backend.collectives import check_comm
 from ..callbacks import Callback, check_callbacks
 from ..errors import AnynnTypeError, AnynnValueError
 from ..schedules import check_schedule
@@ -73,6 +74,8 @@ CONSTRAINTS: dict[str, Constraint] = {
     "clip_norm": _POSITIVE,
     "clip_backprop": _POSITIVE,
     "data_on_device": Choice(("auto", True, False)),
+    "comm": Optional(_Rule(check_comm)),
+    "sharded": Bool(),
 }
 """The plain ``fit`` arguments and their rules (the others are resolved against the network)."""
 
@@ -108,6 +111,10 @@ class FitConfig:
     clip_norm: float | None
     clip_backprop: float | None
     data_on_device: bool | str
+    comm: Any = None
+    """The mpi4py communicator of a data-parallel fit, or None."""
+    sharded: bool = False
+    """Whether each process passed its own rows (else every process passed the same data)."""
 
     @classmethod
     def from_fit_args(
@@ -132,6 +139,8 @@ class FitConfig:
         clip_norm: float | None = None,
         clip_backprop: float | None = None,
         data_on_device: bool | str = "auto",
+        comm: Any = None,
+        sharded: bool = False,
     ) -> FitConfig:
         """Check and resolve the arguments of :meth:`Network.fit` for ``net``.
 
@@ -146,6 +155,11 @@ class FitConfig:
         plain = {name: rule.check(given[name], name) for name, rule in CONSTRAINTS.items()}
         if plain["validation_split"] and validation_data is not None:
             raise AnynnValueError("give validation_data or validation_split, not both")
+        if plain["sharded"] and plain["comm"] is None:
+            raise AnynnValueError(
+                "sharded=True says each process passes its own rows: it needs comm= (an "
+                "mpi4py communicator)"
+            )
         head = losses.LossHead.checked(
             loss, net.layers[-1].activation, net.outputs, net.backend
         )

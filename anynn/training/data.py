@@ -202,6 +202,28 @@ class Dataset:
             )
 
 
+    def take(self, rows: slice | np.ndarray) -> tuple[Array, Array, Array | None]:
+        """The batch ``(x, y, w)`` of ``rows`` (a slice, or host row indices), on the device."""
+        X, Y, W = self.X, self.Y, self.W
+        if self.on_device and not isinstance(rows, slice):
+            xp, index = self.backend.xp, self.backend.from_host(rows)
+            return (
+                xp.take(X, index, axis=0),
+                xp.take(Y, index, axis=0),
+                None if W is None else xp.take(W, index, axis=0),
+            )
+        if self.on_device:
+            return X[rows, ...], Y[rows, ...], None if W is None else W[rows, ...]
+        to_device = self.backend.asarray
+        return to_device(X[rows]), to_device(Y[rows]), None if W is None else to_device(W[rows])
+
+    def part(self, start: int, stop: int) -> Dataset:
+        """The samples ``start:stop`` as a dataset of their own (views, no copy)."""
+        rows = slice(start, stop)
+        W = None if self.W is None else self.W[rows, ...]
+        return Dataset(self.X[rows, ...], self.Y[rows, ...], W, self.backend, self.on_device)
+
+
 def make_dataset(
     X: Any,
     y: Any,

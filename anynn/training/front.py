@@ -16,7 +16,9 @@ from .. import metrics as metrics_module
 from ..callbacks import Callback, EarlyStopping
 from ..errors import AnynnValueError
 from ..history import History
-from .loop import evaluate, fit
+from . import distributed
+from .evaluation import evaluate
+from .loop import fit
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -38,7 +40,7 @@ class FitMethods:
         verbose: int | str | bool = "auto", sample_weight: Any = None,
         class_weight: dict[int, float] | None = None, clip_value: float | None = None,
         clip_norm: float | None = None, clip_backprop: float | None = None,
-        data_on_device: bool | str = "auto",
+        data_on_device: bool | str = "auto", comm: Any = None, sharded: bool = False,
     ) -> History:
         """Train on ``(X, y)`` with mini-batch gradient descent.
 
@@ -98,6 +100,17 @@ class FitMethods:
         data_on_device : {"auto", True, False}
             Move host data to the device once (True), stream it batch by batch (False),
             or decide from its size ("auto", see :mod:`anynn.training.data`). Same results.
+        comm : mpi4py communicator, optional
+            Train data-parallel over the processes of ``comm`` (e.g. ``MPI.COMM_WORLD``
+            under ``mpiexec -n P``): each global batch of ``batch_size`` is split among
+            them and one allreduce per step sums the gradients, so the result equals one
+            process's to float rounding (see :mod:`anynn.training.distributed`). Every
+            process makes the same call; only rank 0 prints.
+        sharded : bool
+            With ``comm``: each process passes its own rows (the run equals one process
+            on the concatenation of the shards in rank order); by default every process
+            passes the same ``X``, ``y`` (an array or an ``np.memmap``) and reads only
+            its rows of each batch.
 
         Returns
         -------
@@ -108,13 +121,16 @@ class FitMethods:
         ------
         TrainingDiverged
             When the loss becomes non-finite (weights of the last finite epoch kept).
+        DistributedError
+            With ``comm``, on every other process when one process fails.
 
         Notes
         -----
         Ctrl-C stops training at the end of the current step and returns the history.
         """
         arguments = {k: v for k, v in locals().items() if k not in ("self", "X", "y")}
-        return fit(self._network(), X, y, **arguments)
+        run = fit if comm is None else distributed.fit
+        return run(self._network(), X, y, **arguments)
 
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """One pass over new data (``fit`` with ``epochs=1``, ``verbose=0`` by default)."""

@@ -10,23 +10,21 @@ loss is read from the device once per epoch.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from ..backend import to_numpy
 from ..callbacks import overrides_batch_end
-from ..errors import NetworkBusyError, TrainingDiverged
+from ..errors import AnynnValueError, NetworkBusyError, TrainingDiverged
 from ..history import History
-from ..losses import LossHead
-from ..metrics import Metric, check_for_output, get_list
 from .config import FitConfig
-from .data import Dataset, fit_datasets, make_dataset
+from .data import Dataset, fit_datasets
+from .evaluation import dataset_sums, mean_logs
+from .interrupt import Interrupt, deferred_sigint
 from .progress import progress_callback
 from .regularization import MaskSampler, gradient_clipper
 
@@ -34,60 +32,6 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Array = Any
-EVAL_BATCH = 8192
-"""Rows per forward pass when evaluating (bounds the memory of validation)."""
-
-
-class _Interrupt:
-    """Ctrl-C during ``fit``: the first one asks the loop to stop after the current step;
-    a second one aborts ``fit`` with ``KeyboardInterrupt``, at once, or right after the
-    update in progress (``updating``) so that an update is applied whole or not at all."""
-
-    requested = False
-    aborted = False
-    updating = False
-
-
-@contextmanager
-def _deferred_sigint(flag: _Interrupt) -> Iterator[None]:
-    """Turn the first SIGINT into ``flag.requested``, a second one into an abort."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: Any) -> None:
-        if not flag.requested:
-            flag.requested = True
-            return
-        flag.aborted = True
-        if not flag.updating:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def evaluate_dataset(
-    net: Network, data: Dataset, head: LossHead, metrics: Sequence[Metric], prefix: str = ""
-) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` on ``data`` (inference: no dropout)."""
-    xp = net.backend.xp
-    loss_sum: Any = 0.0
-    metric_sums: list[Any] = [0.0] * len(metrics)
-    for X, Y, W in data.batches(EVAL_BATCH, None):
-        out, value = net.output_and_loss(X, Y, head, W)
-        loss_sum = loss_sum + value * X.shape[0]
-        for i, metric in enumerate(metrics):
-            metric_sums[i] = metric_sums[i] + metric.batch_sum(out, Y, xp)
-    n = data.n_samples
-    result = {f"{prefix}loss": float(loss_sum) / n}
-    for metric, total in zip(metrics, metric_sums, strict=True):
-        result[f"{prefix}{metric.name}"] = float(total) / n
-    return result
 
 
 def all_finite(xp: Any, arrays: list[Array]) -> bool:
@@ -101,6 +45,11 @@ def all_finite(xp: Any, arrays: list[Array]) -> bool:
 
 class Trainer:
     """One ``fit``: a network, its validated configuration and its data.
+
+    The step is split into hooks that :class:`~anynn.training.distributed.DistributedTrainer`
+    overrides: :meth:`_batches` (what each step trains on), :meth:`_gradients` (forward,
+    backward and, there, the gradient allreduce), :meth:`_epoch_sums` (the epoch's metric
+    and validation sums) and :meth:`_collective` (a section every process must finish).
 
     Parameters
     ----------
@@ -141,8 +90,17 @@ class Trainer:
             net.dropout, [layer.n_out for layer in net.layers], net.rng, net.backend
         )
         self._snapshots: tuple[tuple[int, list[Array]] | None, ...] = (None,)
-        n, batch_size = train.n_samples, config.batch_size
+        self.interrupt = Interrupt()
+        self.rank = 0
+        """This process's rank; callbacks see it as ``logs["rank"]`` at train begin."""
+        self._metric_sums: list[Any] = []
+        n, batch_size = self.n_samples, config.batch_size
         self.sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
+
+    @property
+    def n_samples(self) -> int:
+        """Training samples per epoch (over every process)."""
+        return self.train.n_samples
 
     def history_keys(self) -> list[str]:
         """The keys this fit records per epoch."""
@@ -170,21 +128,26 @@ class Trainer:
         first = history.epoch[-1] + 1 if history.epoch else 0
         for cb in self.callbacks:
             cb.set_network(net)
-        begin = {"keys": self.history_keys(), "first_epoch": first, "epochs": epochs}
-        for cb in self.callbacks:
-            cb.on_train_begin(begin)
-        flag = _Interrupt()
+        begin = {
+            "keys": self.history_keys(), "first_epoch": first, "epochs": epochs, "rank": self.rank
+        }
+        with self._collective():
+            for cb in self.callbacks:
+                cb.on_train_begin(begin)
+        flag = self.interrupt
         try:
-            with _deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
+            with deferred_sigint(flag), net.backend.overflow_allowed(invalid=True):
                 for epoch in range(first, first + epochs):
-                    for cb in self.callbacks:
-                        cb.on_epoch_begin(epoch, {})
+                    with self._collective():
+                        for cb in self.callbacks:
+                            cb.on_epoch_begin(epoch, {})
                     logs = self._epoch(epoch, flag)
                     if logs is None:  # interrupted
                         break
-                    history.record(epoch, **logs)
-                    for cb in self.callbacks:
-                        cb.on_epoch_end(epoch, logs)
+                    with self._collective():
+                        history.record(epoch, **logs)
+                        for cb in self.callbacks:
+                            cb.on_epoch_end(epoch, logs)
                     if net.stop_training:
                         break
                 self._check_last_update(history, net.parameters())
@@ -194,28 +157,21 @@ class Trainer:
                 cb.on_train_end(history.last())
         return history
 
-    def _epoch(self, epoch: int, flag: _Interrupt) -> dict[str, float] | None:
+    def _epoch(self, epoch: int, flag: Interrupt) -> dict[str, float] | None:
         """One pass over the data; the epoch's values, or None when interrupted."""
-        net, xp, optimizer, head = self.net, self.net.backend.xp, self.optimizer, self.head
+        net, optimizer = self.net, self.optimizer
         params = net.parameters()
         self._snapshots = (self._snapshots[-1], (epoch, net.snapshot()))
-        n, batch_size = self.train.n_samples, self.config.batch_size
+        n, batch_size = self.n_samples, self.config.batch_size
         # one batch covering the data needs no shuffle: its gradient is order-free
         order = net.rng.permutation(n) if self.config.shuffle and n > batch_size else None
-        sampler, clipper, clip_backprop = self.mask_sampler, self.clipper, self.config.clip_backprop
-        metrics, batch_callbacks = self.metrics, self.batch_callbacks
-        last = net.layers[-1]
+        clipper, batch_callbacks = self.clipper, self.batch_callbacks
         values: list[Array] = []
-        metric_sums: list[Any] = [0.0] * len(metrics)
+        self._metric_sums = [0.0] * len(self.metrics)
         first_step = optimizer.iterations
         try:
-            for xb, yb, wb in self.train.batches(batch_size, order):
-                masks = sampler.draw(xb.shape[0]) if sampler else None
-                value = net.loss_and_gradients(
-                    xb, yb, head, weights=wb, masks=masks, clip_backprop=clip_backprop
-                )
-                for i, metric in enumerate(metrics):
-                    metric_sums[i] = metric_sums[i] + metric.batch_sum(last.last_output, yb, xp)
+            for batch in self._batches(order):
+                value = self._gradients(batch)
                 if clipper is not None:
                     clipper(params)
                 flag.updating = True  # a second Ctrl-C now waits for the whole update
@@ -227,12 +183,13 @@ class Trainer:
                     raise KeyboardInterrupt
                 values.append(value)
                 if batch_callbacks:
-                    step_logs = {"loss": value, "size": int(xb.shape[0])}
-                    for cb in batch_callbacks:
-                        cb.on_batch_end(optimizer.iterations - 1, step_logs)
+                    step_logs = {"loss": value, "size": self.sizes[len(values) - 1]}
+                    with self._collective():
+                        for cb in batch_callbacks:
+                            cb.on_batch_end(optimizer.iterations - 1, step_logs)
                     if net.stop_training:
                         break
-                if flag.requested:
+                if self._stop_requested():
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             if flag.aborted:  # the second Ctrl-C: to the caller
@@ -245,19 +202,58 @@ class Trainer:
             )
             net.stop_training = True
             return None
-        return self._epoch_logs(epoch, values, metric_sums, first_step)
+        return self._epoch_logs(epoch, values, first_step)
 
-    def _epoch_logs(
-        self, epoch: int, values: list[Array], metric_sums: list[Any], first_step: int
-    ) -> dict[str, float]:
+    # -- the hooks of one step and one epoch -------------------------------------------
+    def _batches(self, order: np.ndarray | None) -> Iterable[Any]:
+        """What each step of the epoch trains on, in ``order`` (a permutation or None)."""
+        return self.train.batches(self.config.batch_size, order)
+
+    def _gradients(self, batch: Any) -> Array:
+        """Forward and backward on one batch: every ``grad`` set, the batch's mean loss
+        returned (0-d), the metric sums of the epoch advanced."""
+        xb, yb, wb = batch
+        masks = self.mask_sampler.draw(xb.shape[0]) if self.mask_sampler else None
+        value = self.net.loss_and_gradients(
+            xb, yb, self.head, weights=wb, masks=masks, clip_backprop=self.config.clip_backprop
+        )
+        self._add_metrics(yb)
+        return value
+
+    def _add_metrics(self, yb: Array) -> None:
+        """Add the metrics of the last training forward pass to the epoch's sums."""
+        xp, out = self.net.backend.xp, self.net.layers[-1].last_output
+        for i, metric in enumerate(self.metrics):
+            self._metric_sums[i] = self._metric_sums[i] + metric.batch_sum(out, yb, xp)
+
+    def _epoch_sums(self) -> tuple[list[float], list[float] | None]:
+        """The epoch's training metric sums and the validation sums (:func:`dataset_sums`)."""
+        train = [float(total) for total in self._metric_sums]
+        if self.validation is None:
+            return train, None
+        return train, dataset_sums(self.net, self.validation, self.head, self.metrics)
+
+    def _validation_samples(self) -> int:
+        """Validation samples (over every process)."""
+        return 0 if self.validation is None else self.validation.n_samples
+
+    def _stop_requested(self) -> bool:
+        """Whether Ctrl-C asks to stop after the step just taken."""
+        return self.interrupt.requested
+
+    def _collective(self) -> AbstractContextManager[Any]:
+        """A section that every process finishes or all fail (one process: nothing)."""
+        return nullcontext()
+
+    def _epoch_logs(self, epoch: int, values: list[Array], first_step: int) -> dict[str, float]:
         """The epoch's record: mean loss (checked finite), metrics, validation values."""
         logs = {"loss": self._mean_loss(values, epoch, first_step)}
         seen = sum(self.sizes[: len(values)])  # fewer than n when a callback stopped early
-        for metric, total in zip(self.metrics, metric_sums, strict=True):
-            logs[metric.name] = float(total) / seen
-        if self.validation is not None:
-            val = evaluate_dataset(self.net, self.validation, self.head, self.metrics, "val_")
-            logs.update(val)
+        train, validation = self._epoch_sums()
+        for metric, total in zip(self.metrics, train, strict=True):
+            logs[metric.name] = total / seen
+        if validation is not None:
+            logs.update(mean_logs(validation, self._validation_samples(), self.metrics, "val_"))
         return logs
 
     def _mean_loss(
@@ -317,29 +313,30 @@ class Trainer:
         return "their state at the start of the epoch (no finite state was kept)"
 
 
-def evaluate(
-    net: Network,
-    X: Any,
-    y: Any,
-    loss: Any,
-    metrics: Any,
-    sample_weight: Any,
-) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` on ``(X, y)``, validated first (``Network.evaluate``)."""
-    head = LossHead.checked(loss, net.layers[-1].activation, net.outputs)
-    metric_objs = get_list(metrics)
-    check_for_output(metric_objs, net.layers[-1].activation, net.outputs)
-    data = make_dataset(
-        X, y, head.loss, net.backend, net.inputs, net.outputs, sample_weight=sample_weight
-    )
-    with net.backend.overflow_allowed():
-        return evaluate_dataset(net, data, head, metric_objs)
-
-
 def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
     """Train ``net`` in place on ``(X, y)``; ``kwargs`` are those of :meth:`Network.fit`.
 
     Every argument and the data are validated before any work; ``epochs=0`` stops there.
+    """
+    with exclusive(net):
+        config = FitConfig.from_fit_args(net, **kwargs)
+        if config.comm is not None:
+            raise AnynnValueError("comm= is trained by anynn.training.distributed.fit")
+        train, validation = fit_datasets(net, X, y, config)
+        if config.epochs == 0:
+            return net.history
+        remember(net, config)
+        return Trainer(net, config, train, validation).run()
+
+
+@contextmanager
+def exclusive(net: Network) -> Iterator[None]:
+    """Hold ``net``'s fit lock for one fit.
+
+    Raises
+    ------
+    NetworkBusyError
+        If another fit of ``net`` is running (another thread, or a callback's fit).
     """
     if not net.fit_lock.acquire(blocking=False):
         raise NetworkBusyError(
@@ -348,11 +345,11 @@ def fit(net: Network, X: Any, y: Any, **kwargs: Any) -> History:
             "network from one thread at a time (predicting from several threads is fine)"
         )
     try:
-        config = FitConfig.from_fit_args(net, **kwargs)
-        train, validation = fit_datasets(net, X, y, config)
-        if config.epochs == 0:
-            return net.history
-        net.loss, net.metrics = config.head.loss, list(config.metrics)  # evaluate's defaults
-        return Trainer(net, config, train, validation).run()
+        yield
     finally:
         net.fit_lock.release()
+
+
+def remember(net: Network, config: FitConfig) -> None:
+    """Keep the fit's loss and metrics as ``net.evaluate``'s defaults."""
+    net.loss, net.metrics = config.head.loss, list(config.metrics)

@@ -70,11 +70,20 @@ class MaskSampler:
     def __bool__(self) -> bool:
         return bool(self.active)
 
-    def draw(self, n_samples: int) -> list[Array | None]:
-        """One mask per dense layer (None where the rate is 0), shape ``(n, width)``."""
+    def draw(
+        self, n_samples: int, rows: slice | np.ndarray | None = None
+    ) -> list[Array | None]:
+        """One mask per dense layer (None where the rate is 0), shape ``(n, width)``.
+
+        ``rows`` keeps only those rows of each mask: a process of a data-parallel fit
+        draws the masks of the whole global batch (so the generator advances as in one
+        process) and applies the rows of its own samples.
+        """
         masks: list[Array | None] = [None] * self.n_layers
         dtype = self.backend.dtype_name
         for i, rate, width in self.active:
             keep = self.rng.random((n_samples, width)) >= rate
+            if rows is not None:
+                keep = keep[rows]
             masks[i] = self.backend.from_host((keep / (1.0 - rate)).astype(dtype))
         return masks
