@@ -17,7 +17,7 @@ import sympy
 from sympy.codegen.cfunctions import expm1
 
 from .activation import Activation, ActivationFamily
-from .backend import namespace_of
+from .backend import device_of, namespace_of
 from .errors import ActivationError
 from .registry import Registry
 from .symbolic import Y
@@ -38,7 +38,7 @@ def softmax_jacobian(z: Array) -> Array:
     xp = namespace_of(z)
     s = softmax_function(z)
     k = z.shape[-1]
-    eye = xp.eye(k, dtype=z.dtype, device=z.device)
+    eye = xp.eye(k, dtype=z.dtype, device=device_of(z))
     return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
 
 

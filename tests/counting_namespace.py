@@ -29,6 +29,8 @@ import numpy as np
 
 from anynn.backend import Backend, Kernel
 
+_HOST = Backend("numpy").xp  # NumPy itself, or array-api-compat's wrapper before 2.1
+
 __array_api_version__ = "2024.12"
 
 _FREE = {  # no kernel: views, metadata, dtype helpers
@@ -244,7 +246,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(name)
     if name in _RESOLVED:
         return _RESOLVED[name]
-    target = getattr(np, name)
+    target = getattr(_HOST, name)
     if not callable(target) or isinstance(target, type):
         return target  # dtypes, constants (e, pi, nan, inf, newaxis)
 

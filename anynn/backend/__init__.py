@@ -28,6 +28,7 @@ from .namespaces import (
     NamespaceSpec,
     available_backends,
     cupy_available,
+    device_of,
     namespace_of,
     normalize_dtype_name,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "available_backends",
     "clip",
     "cupy_available",
+    "device_of",
     "erf",
     "erfc",
     "namespace_of",

@@ -1,8 +1,8 @@
 """Array API namespaces: backend names and modules to namespaces, dtype names.
 
 The one place that maps a backend name (``"numpy"``, ``"cupy"``, ``"array_api_strict"``,
-``"torch"``) or a namespace module to the namespace anynn computes with, and the one
-``array_namespace`` call (:func:`namespace_of`).
+``"torch"``) or a namespace module to the namespace anynn computes with, the one
+``array_namespace`` call (:func:`namespace_of`) and the device of an array (:func:`device_of`).
 """
 
 from __future__ import annotations
@@ -167,6 +167,14 @@ def namespace_of(array: Array) -> ModuleType:
 
         xp = _NAMESPACES[type(array)] = array_namespace(array)
     return xp
+
+
+def device_of(array: Array) -> Any:
+    """The device of ``array`` (array-api-compat's ``device``: NumPy < 2 arrays have no
+    ``.device`` attribute)."""
+    from array_api_compat import device
+
+    return device(array)
 
 
 def normalize_dtype_name(dtype: Any) -> str:
