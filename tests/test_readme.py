@@ -13,6 +13,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
+    pytest.importorskip("mpi4py")
     monkeypatch.chdir(tmp_path)
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) >= 2
