@@ -5,7 +5,9 @@ array_api_strict, torch or scipy, or tells backends apart by name.
   one ``array_namespace`` call (:func:`namespace_of`);
 - :mod:`.special`: erf/erfc per namespace (native or pure Array API);
 - :mod:`.base`: :class:`Backend`, anynn's "ops" object;
-- :mod:`.cupy`: :class:`CupyBackend`, overriding only what differs on a GPU.
+- :mod:`.cupy`: :class:`CupyBackend`, overriding only what differs on a GPU;
+- :mod:`.numpy_backend`: :class:`NumpyBackend`, fused optimizer updates as in-place
+  ufuncs (:mod:`.host_updates`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .base import (
     warn_kernel_unavailable,
 )
 from .cupy import CupyBackend
+from .numpy_backend import NumpyBackend
 from .namespaces import (
     ARRAY_API_VERSION,
     BACKEND_NAMES,
@@ -51,6 +54,7 @@ __all__ = [
     "CupyBackend",
     "Kernel",
     "NamespaceSpec",
+    "NumpyBackend",
     "available_backends",
     "clip",
     "cupy_available",

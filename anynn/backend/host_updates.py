@@ -1,0 +1,157 @@
+"""NumPy's fused optimizer updates: each rule as ufuncs writing in place (``out=``).
+
+The standard Array API path of :mod:`anynn.optimizers` allocates a temporary array per
+intermediate (``lr * grad``, ``g * g``, ``sqrt(v)`` ...): on a host, fresh megabyte-sized
+arrays cost page faults on every step. Here each rule runs the same operations into one
+scratch array per parameter shape, kept for the optimizer's lifetime, and updates the
+parameter and its state in place. The call convention is that of the CuPy kernels
+(:mod:`anynn.update_kernels`): ``update(g, *scalars, w, *state)``, scalars in the
+kernel's order. The standard path stays the reference (``tests/test_host_updates.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+Kernel = Callable[..., Any]
+
+
+class UpdateSpec(Protocol):
+    """What a host update is chosen by (an :class:`anynn.update_kernels.UpdateKernel`)."""
+
+    rule: str
+    flags: tuple[str, ...]
+
+
+class _Scratch:
+    """Scratch arrays of the parameters' shapes and dtypes, made once and reused."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[tuple[int, ...], str, int], np.ndarray] = {}
+
+    def like(self, w: np.ndarray, slot: int = 0) -> np.ndarray:
+        key = (w.shape, w.dtype.str, slot)
+        array = self._arrays.get(key)
+        if array is None:
+            array = self._arrays[key] = np.empty_like(w)
+        return array
+
+    def gradient(self, g: np.ndarray, wd: float, w: np.ndarray, weight_decay: bool) -> np.ndarray:
+        """``g + wd * w`` (into scratch slot 1) with an L2 penalty, else ``g`` itself."""
+        if not weight_decay:
+            return g
+        out = self.like(w, 1)
+        np.multiply(w, wd, out=out)
+        out += g
+        return out
+
+
+def _sgd(flags: tuple[str, ...]) -> Kernel:
+    scratch, weight_decay = _Scratch(), "weight_decay" in flags
+
+    def update(g: np.ndarray, lr: float, wd: float, w: np.ndarray) -> None:
+        step = scratch.like(w)
+        np.multiply(scratch.gradient(g, wd, w, weight_decay), lr, out=step)
+        w -= step
+
+    return update
+
+
+def _sgd_momentum(flags: tuple[str, ...]) -> Kernel:
+    scratch, weight_decay, nesterov = _Scratch(), "weight_decay" in flags, "nesterov" in flags
+
+    def update(g: np.ndarray, lr: float, wd: float, mu: float, w: np.ndarray,
+               buf: np.ndarray) -> None:
+        grad = scratch.gradient(g, wd, w, weight_decay)
+        buf *= mu
+        buf += grad
+        step = scratch.like(w)
+        if nesterov:
+            np.multiply(buf, mu, out=step)
+            step += grad
+            step *= lr
+        else:
+            np.multiply(buf, lr, out=step)
+        w -= step
+
+    return update
+
+
+def _sgd_outer(flags: tuple[str, ...]) -> Kernel:  # noqa: ARG001 - one variant
+    scratch = _Scratch()
+
+    def update(column: np.ndarray, row: np.ndarray, lr: float, w: np.ndarray) -> None:
+        step = scratch.like(w)
+        np.multiply(column, row * lr, out=step)
+        w -= step
+
+    return update
+
+
+def _adam(flags: tuple[str, ...]) -> Kernel:
+    scratch = _Scratch()
+    decoupled = "weight_decay" in flags and "decoupled" in flags
+    weight_decay = "weight_decay" in flags and not decoupled
+
+    def update(g: np.ndarray, step_size: float, eps_scaled: float, b1: float,
+               one_minus_b1: float, b2: float, one_minus_b2: float, wd: float, decay: float,
+               w: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
+        if decoupled:
+            w *= decay
+        grad = scratch.gradient(g, wd, w, weight_decay)
+        step = scratch.like(w)
+        np.multiply(grad, one_minus_b1, out=step)
+        m *= b1
+        m += step
+        np.multiply(grad, grad, out=step)
+        step *= one_minus_b2
+        v *= b2
+        v += step
+        np.sqrt(v, out=step)
+        step += eps_scaled
+        np.divide(m, step, out=step)
+        step *= step_size
+        w -= step
+
+    return update
+
+
+def _rmsprop(flags: tuple[str, ...]) -> Kernel:
+    scratch, weight_decay, momentum = _Scratch(), "weight_decay" in flags, "momentum" in flags
+
+    def update(g: np.ndarray, lr: float, rho: float, one_minus_rho: float, eps: float,
+               wd: float, mu: float, w: np.ndarray, s: np.ndarray, *buf: np.ndarray) -> None:
+        grad = scratch.gradient(g, wd, w, weight_decay)
+        step = scratch.like(w)
+        np.multiply(grad, grad, out=step)
+        step *= one_minus_rho
+        s *= rho
+        s += step
+        np.sqrt(s, out=step)
+        step += eps
+        np.divide(grad, step, out=step)
+        if momentum:
+            momentum_buffer = buf[0]
+            momentum_buffer *= mu
+            momentum_buffer += step
+            np.multiply(momentum_buffer, lr, out=step)
+        else:
+            step *= lr
+        w -= step
+
+    return update
+
+
+HOST_UPDATES: dict[str, Callable[[tuple[str, ...]], Kernel]] = {
+    "sgd": _sgd, "sgd_momentum": _sgd_momentum, "sgd_outer": _sgd_outer,
+    "adam": _adam, "rmsprop": _rmsprop,
+}
+
+
+def host_update(spec: UpdateSpec) -> Kernel | None:
+    """A fresh NumPy update (with its own scratch) for ``spec``'s rule, or None."""
+    make = HOST_UPDATES.get(spec.rule)
+    return make(spec.flags) if make is not None else None
