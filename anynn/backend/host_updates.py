@@ -6,12 +6,15 @@ arrays cost page faults on every step. Here each rule runs the same operations i
 scratch array per parameter shape, kept for the optimizer's lifetime, and updates the
 parameter and its state in place. The call convention is that of the CuPy kernels
 (:mod:`anynn.update_kernels`): ``update(g, *scalars, w, *state)``, scalars in the
-kernel's order. The standard path stays the reference (``tests/test_host_updates.py``).
+kernel's order. Plain SGD from a single sample's outer-product factors is one BLAS
+rank-one update (``?ger``, from SciPy where installed). The standard path stays the reference (``tests/test_host_updates.py``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -80,10 +83,30 @@ def _sgd_momentum(flags: tuple[str, ...]) -> Kernel:
     return update
 
 
+@cache
+def _blas_rank_one(dtype_char: str) -> Kernel | None:
+    """BLAS ``?ger`` (``a += alpha * x y^T`` in place, one pass) from SciPy, or None
+    (``dtype_char``: NumPy's type character, ``"f"`` float32, ``"d"`` float64)."""
+    name = {"f": "sger", "d": "dger"}.get(dtype_char)
+    try:
+        blas = importlib.import_module("scipy.linalg.blas")
+    except ImportError:  # SciPy is optional: the two-ufunc update serves
+        return None
+    return getattr(blas, name) if name is not None else None
+
+
 def _sgd_outer(flags: tuple[str, ...]) -> Kernel:  # noqa: ARG001 - one variant
     scratch = _Scratch()
 
     def update(column: np.ndarray, row: np.ndarray, lr: float, w: np.ndarray) -> None:
+        rank_one = _blas_rank_one(w.dtype.char)
+        if rank_one is not None:  # on w.T (column-major): w += (-lr) * column row
+            transposed = w.T
+            out = rank_one(-lr, np.reshape(row, -1), np.reshape(column, -1), a=transposed,
+                           overwrite_a=True)
+            if out is not transposed:  # BLAS worked on a copy (w not contiguous)
+                w[...] = out.T
+            return
         step = scratch.like(w)
         np.multiply(column, row * lr, out=step)
         w -= step
