@@ -22,7 +22,6 @@ from .base import (
     warn_kernel_unavailable,
 )
 from .cupy import CupyBackend
-from .numpy_backend import NumpyBackend
 from .namespaces import (
     ARRAY_API_VERSION,
     BACKEND_NAMES,
@@ -34,6 +33,7 @@ from .namespaces import (
     namespace_of,
     normalize_dtype_name,
 )
+from .numpy_backend import NumpyBackend
 from .special import (
     ArrayFunction,
     erf,

@@ -7,7 +7,8 @@ scratch array per parameter shape, kept for the optimizer's lifetime, and update
 parameter and its state in place. The call convention is that of the CuPy kernels
 (:mod:`anynn.update_kernels`): ``update(g, *scalars, w, *state)``, scalars in the
 kernel's order. Plain SGD from a single sample's outer-product factors is one BLAS
-rank-one update (``?ger``, from SciPy where installed). The standard path stays the reference (``tests/test_host_updates.py``).
+rank-one update (``?ger``, from SciPy where installed). The standard path stays the
+reference (``tests/test_host_updates.py``).
 """
 
 from __future__ import annotations
