@@ -14,10 +14,10 @@ Run: ``python benchmarks/bench_activations.py``
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import run_times
 
 from anynn import activations
 from anynn.backend import cupy_available
@@ -26,15 +26,7 @@ from anynn.backend import cupy_available
 def best_time(
     fn: Callable[[], object], repeat: int = 15, sync: Callable[[], None] = lambda: None
 ) -> float:
-    fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(run_times(fn, repeat, sync))
 
 
 def cpu_part(n: int = 1_000_000) -> None:

@@ -23,11 +23,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import run_times
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCHES = (512, 4096)
@@ -35,15 +35,7 @@ REPEAT = 20
 
 
 def median_time(fn: Any, sync: Any, repeat: int = REPEAT) -> float:
-    fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(run_times(fn, repeat, sync)))
 
 
 def worker(backend_name: str, repeat: int) -> None:

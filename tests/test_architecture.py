@@ -8,6 +8,8 @@
   networks, training or files;
 - optional interop libraries are imported only inside their own modules, never at
   ``import anynn``;
+- every module sits in one layer of :data:`LAYERS` (the table in docs/ARCHITECTURE.md)
+  and imports only from its own layer or the ones below;
 - every module stays under 400 lines.
 """
 
@@ -24,6 +26,22 @@ from repo_env import repo_env
 PACKAGE = Path(__file__).resolve().parent.parent / "anynn"
 OPTIONAL_LIBRARIES = ("sklearn", "onnx", "onnxruntime", "mpi4py", "torch", "matplotlib", "tqdm")
 MAX_LINES = 400
+
+# docs/ARCHITECTURE.md's layers, bottom up, by top-level module or package of anynn.
+LAYERS = (
+    ("errors", "summary", "_checks", "files", "registry"),
+    ("backend",),
+    ("symbolic", "validation", "history", "schedules", "dropout", "callbacks", "distributed"),
+    ("activation", "bound_activation", "initializers", "state", "fused_output",
+     "update_kernels", "exprtree", "stability"),
+    ("builtin_activations", "layers", "losses", "onnx"),
+    ("activations", "backprop", "metrics", "optimizer_base", "specs"),
+    ("architecture", "optimizers"),
+    ("io", "training"),
+    ("network", "clipping", "progress"),
+    ("cli", "gradcheck", "sklearn"),
+    ("__init__", "__main__"),
+)
 
 
 def module_name(path: Path) -> str:
@@ -107,6 +125,26 @@ def test_no_import_cycle_at_run_time() -> None:
     for name in sorted(graph):
         if name not in state:
             visit(name)
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of ``anynn.<top>[.…]``'s top-level name."""
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    for index, names in enumerate(LAYERS):
+        if top in names:
+            return index
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS and docs/ARCHITECTURE.md")
+
+
+def test_modules_import_only_from_their_layer_or_below() -> None:
+    upward = [
+        f"{name} (layer {layer_of(name)}) imports {dep} (layer {layer_of(dep)})"
+        for name, deps in internal_graph().items()
+        for dep in sorted(deps)
+        if layer_of(dep) > layer_of(name)
+    ]
+    assert not upward, upward
 
 
 def test_io_never_imports_network() -> None:
