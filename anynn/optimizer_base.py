@@ -223,7 +223,7 @@ class Optimizer:
         self.fused_update = backend.update_function(spec, description=description)
         self._kernel_scalars = spec.scalars
         outer = self.outer_update_kernel(backend.dtype_name)
-        if outer is not None and self.fused_update is not None:
+        if outer is not None:  # used by the fused path, or by a standard one that asks
             self._outer_update = backend.update_function(outer, description=description)
 
     def step(self, params: Sequence[Parameter]) -> None:
@@ -243,13 +243,17 @@ class Optimizer:
         assert kernel is not None  # noqa: S101 - step() checked
         scalars = self.step_scalars(lr)
         values = [scalars[name] for name in self._kernel_scalars]
-        states = [self._state[slot] for slot in self.slots]
-        for i, p in enumerate(params):
+        # each parameter's state arrays, in slot order (nothing per step without slots)
+        states: Sequence[tuple[Array, ...]] = (
+            list(zip(*(self._state[slot] for slot in self.slots), strict=True))
+            if self.slots else [()] * len(params)
+        )
+        for p, state in zip(params, states, strict=True):
             factors = p.outer_factors if outer is not None else None
             if factors is not None:
                 outer(factors[0], factors[1], lr, p.value)  # type: ignore[misc]
             else:
-                kernel(p.grad, *values, p.value, *(state[i] for state in states))
+                kernel(p.grad, *values, p.value, *state)
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         """The standard Array API path (the reference of the fused kernels)."""

@@ -12,8 +12,6 @@ from anynn.backend import Backend, NumpyBackend
 from anynn.layers import Parameter
 
 CASES: dict[str, Callable[[], optimizers.Optimizer]] = {
-    "sgd": lambda: optimizers.SGD(lr=0.1),
-    "sgd_wd": lambda: optimizers.SGD(lr=0.1, weight_decay=0.01),
     "momentum": lambda: optimizers.SGD(lr=0.1, momentum=0.9),
     "nesterov_wd": lambda: optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
     "adam": lambda: optimizers.Adam(lr=0.01),
@@ -30,6 +28,12 @@ def test_numpy_backend_binds_a_fused_update() -> None:
     optimizer = optimizers.Adam()
     optimizer.prepare([Parameter(np.zeros((2, 3), np.float32), "w")], Backend("numpy"))
     assert optimizer.fused_update is not None
+
+
+def test_plain_sgd_keeps_the_standard_path_but_binds_the_rank_one_update() -> None:
+    optimizer = optimizers.SGD(lr=0.1)
+    optimizer.prepare([Parameter(np.zeros((2, 3), np.float32), "w")], Backend("numpy"))
+    assert optimizer.fused_update is None and optimizer._outer_update is not None
 
 
 @pytest.mark.parametrize("dtype", sorted(TOLERANCE))
@@ -75,4 +79,8 @@ def test_the_host_outer_product_sgd_equals_the_standard_path(dtype: str) -> None
         p.set_outer_gradient(column, row)
         optimizer.step([p])
     np.testing.assert_allclose(host.value, standard.value, rtol=TOLERANCE[dtype],
+                               atol=TOLERANCE[dtype])
+    transposed = Parameter(np.asfortranarray(start), "w")  # BLAS then works on a copy
+    fused._outer_update(column, row, 0.1, transposed.value)
+    np.testing.assert_allclose(transposed.value, standard.value, rtol=TOLERANCE[dtype],
                                atol=TOLERANCE[dtype])

@@ -6,9 +6,11 @@ arrays cost page faults on every step. Here each rule runs the same operations i
 scratch array per parameter shape, kept for the optimizer's lifetime, and updates the
 parameter and its state in place. The call convention is that of the CuPy kernels
 (:mod:`anynn.update_kernels`): ``update(g, *scalars, w, *state)``, scalars in the
-kernel's order. Plain SGD from a single sample's outer-product factors is one BLAS
-rank-one update (``?ger``, from SciPy where installed). The standard path stays the
-reference (``tests/test_host_updates.py``).
+kernel's order. Plain SGD has none (its standard path, one product and one in-place
+subtraction, is as fast, and tiny networks would pay for the bookkeeping), except from a
+single sample's outer-product factors: one BLAS rank-one update (``?ger``, from SciPy
+where installed), which the standard path calls. The standard path stays the reference
+(``tests/test_host_updates.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class _Scratch:
         self._arrays: dict[tuple[tuple[int, ...], str, int], np.ndarray] = {}
 
     def like(self, w: np.ndarray, slot: int = 0) -> np.ndarray:
-        key = (w.shape, w.dtype.str, slot)
+        key = (w.shape, w.dtype.char, slot)
         array = self._arrays.get(key)
         if array is None:
             array = self._arrays[key] = np.empty_like(w)
@@ -51,17 +53,6 @@ class _Scratch:
         np.multiply(w, wd, out=out)
         out += g
         return out
-
-
-def _sgd(flags: tuple[str, ...]) -> Kernel:
-    scratch, weight_decay = _Scratch(), "weight_decay" in flags
-
-    def update(g: np.ndarray, lr: float, wd: float, w: np.ndarray) -> None:
-        step = scratch.like(w)
-        np.multiply(scratch.gradient(g, wd, w, weight_decay), lr, out=step)
-        w -= step
-
-    return update
 
 
 def _sgd_momentum(flags: tuple[str, ...]) -> Kernel:
@@ -170,7 +161,7 @@ def _rmsprop(flags: tuple[str, ...]) -> Kernel:
 
 
 HOST_UPDATES: dict[str, Callable[[tuple[str, ...]], Kernel]] = {
-    "sgd": _sgd, "sgd_momentum": _sgd_momentum, "sgd_outer": _sgd_outer,
+    "sgd_momentum": _sgd_momentum, "sgd_outer": _sgd_outer,
     "adam": _adam, "rmsprop": _rmsprop,
 }
 
