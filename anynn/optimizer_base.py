@@ -2,9 +2,10 @@
 
 :class:`Optimizer` keeps its per-parameter state (moments, momentum buffers) as arrays of
 the network's backend, created by :meth:`Optimizer.prepare` once per ``fit``. A step
-runs as one fused kernel per parameter where the backend compiles kernels (CuPy: the
-sources come from :mod:`anynn.update_kernels`), else through the standard Array API path
-of each rule (:mod:`anynn.optimizers`), which is the reference.
+runs as one fused update per parameter where the backend has one
+(:meth:`anynn.backend.Backend.update_function`: CuPy compiles the sources of
+:mod:`anynn.update_kernels`, NumPy runs in-place ufuncs), else through the standard Array
+API path of each rule (:mod:`anynn.optimizers`), which is the reference.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class Optimizer:
     slots: tuple[str, ...] = ()
     """Names of the per-parameter state arrays."""
     fused_update: Kernel | None
-    """The backend's fused update kernel (one launch per parameter), or None: the
-    standard path (:meth:`_update`), which is the reference."""
+    """The backend's fused update (one kernel launch, or in-place ufuncs, per parameter),
+    or None: the standard path (:meth:`_update`), which is the reference."""
 
     def __init__(self, lr: LearningRate = 0.01, weight_decay: float = 0.0) -> None:
         self.lr = lr
@@ -96,7 +97,7 @@ class Optimizer:
         """Bind the state to ``params`` (zeros, or the arrays of a loaded state).
 
         Called once per ``fit``; :meth:`step` calls it itself on first use. With a
-        ``backend`` that compiles kernels, the update runs as one fused kernel per
+        ``backend`` that has fused updates (CuPy, NumPy), the update runs fused, one per
         parameter (:meth:`update_kernel`).
 
         Raises
@@ -215,20 +216,15 @@ class Optimizer:
 
     def _bind_kernels(self, backend: Backend) -> None:
         self.fused_update = self._outer_update = None
-        spec = self.update_kernel(backend.dtype_name) if backend.compiles_kernels else None
+        spec = self.update_kernel(backend.dtype_name)
         if spec is None:
             return
         description = f"the {self.name} update ({backend.dtype_name})"
-        self.fused_update = backend.elementwise_kernel(
-            spec.in_params, spec.out_params, spec.body, spec.name, description=description
-        )
+        self.fused_update = backend.update_function(spec, description=description)
         self._kernel_scalars = spec.scalars
         outer = self.outer_update_kernel(backend.dtype_name)
-        if outer is not None and self.fused_update is not None:
-            self._outer_update = backend.elementwise_kernel(
-                outer.in_params, outer.out_params, outer.body, outer.name,
-                description=description,
-            )
+        if outer is not None:  # used by the fused path, or by a standard one that asks
+            self._outer_update = backend.update_function(outer, description=description)
 
     def step(self, params: Sequence[Parameter]) -> None:
         """Apply one update to every parameter from its ``grad``."""
@@ -247,13 +243,17 @@ class Optimizer:
         assert kernel is not None  # noqa: S101 - step() checked
         scalars = self.step_scalars(lr)
         values = [scalars[name] for name in self._kernel_scalars]
-        states = [self._state[slot] for slot in self.slots]
-        for i, p in enumerate(params):
+        # each parameter's state arrays, in slot order (nothing per step without slots)
+        states: Sequence[tuple[Array, ...]] = (
+            list(zip(*(self._state[slot] for slot in self.slots), strict=True))
+            if self.slots else [()] * len(params)
+        )
+        for p, state in zip(params, states, strict=True):
             factors = p.outer_factors if outer is not None else None
             if factors is not None:
                 outer(factors[0], factors[1], lr, p.value)  # type: ignore[misc]
             else:
-                kernel(p.grad, *values, p.value, *(state[i] for state in states))
+                kernel(p.grad, *values, p.value, *state)
 
     def _update(self, params: Sequence[Parameter], lr: float) -> None:
         """The standard Array API path (the reference of the fused kernels)."""

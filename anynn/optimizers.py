@@ -77,7 +77,9 @@ class SGD(Optimizer):
         if not mu:
             for p in params:
                 factors = p.outer_factors if not wd else None
-                if factors is not None:  # w -= column * (lr * row): one pass, no gradient
+                if factors is not None and self._outer_update is not None:
+                    self._outer_update(factors[0], factors[1], lr, p.value)  # the backend's
+                elif factors is not None:  # w -= column * (lr * row): no gradient built
                     p.value -= factors[0] * (lr * factors[1])
                 else:
                     p.value -= lr * (p.grad if not wd else p.grad + wd * p.value)

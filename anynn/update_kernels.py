@@ -34,6 +34,13 @@ class UpdateKernel:
         The C body.
     scalars : tuple of str
         The names of the scalar inputs, in call order.
+    rule : str
+        The update rule (``"sgd"``, ``"sgd_momentum"``, ``"sgd_outer"``, ``"adam"``,
+        ``"rmsprop"``): hosts without a compiler run it as NumPy ufuncs instead
+        (:mod:`anynn.backend.host_updates`).
+    flags : tuple of str
+        The options the body was built with that are on (``"weight_decay"``,
+        ``"decoupled"``, ``"nesterov"``, ``"momentum"``).
     """
 
     name: str
@@ -41,11 +48,13 @@ class UpdateKernel:
     out_params: str
     body: str
     scalars: tuple[str, ...]
+    rule: str = ""
+    flags: tuple[str, ...] = ()
 
 
 def _kernel(
     rule: str, dtype: str, arrays: tuple[str, ...], scalars: tuple[str, ...],
-    outputs: tuple[str, ...], lines: list[str],
+    outputs: tuple[str, ...], lines: list[str], **options: bool,
 ) -> UpdateKernel:
     if dtype not in C_TYPES:
         raise ValueError(f"dtype must be one of {sorted(C_TYPES)}; got {dtype!r}")
@@ -58,7 +67,9 @@ def _kernel(
     digest = hashlib.sha1(
         f"{in_params}|{out_params}|{body}".encode(), usedforsecurity=False
     ).hexdigest()[:10]
-    return UpdateKernel(f"anynn_update_{rule}_{digest}", in_params, out_params, body, scalars)
+    flags = tuple(sorted(name for name, on in options.items() if on))
+    return UpdateKernel(f"anynn_update_{rule}_{digest}", in_params, out_params, body, scalars,
+                        rule, flags)
 
 
 def _gradient(weight_decay: bool) -> str:
@@ -70,11 +81,13 @@ def sgd(dtype: str, *, weight_decay: bool, momentum: bool, nesterov: bool) -> Up
     """SGD as ``torch.optim.SGD``; scalars ``lr, wd, mu``."""
     if not momentum:
         return _kernel("sgd", dtype, ("g",), ("lr", "wd"), ("w",),
-                       [_gradient(weight_decay), "w = w - lr * grad;"])
+                       [_gradient(weight_decay), "w = w - lr * grad;"],
+                       weight_decay=weight_decay)
     step = "grad + mu * buf" if nesterov else "buf"
     return _kernel(
         "sgd_momentum", dtype, ("g",), ("lr", "wd", "mu"), ("w", "buf"),
         [_gradient(weight_decay), "buf = mu * buf + grad;", f"w = w - lr * ({step});"],
+        weight_decay=weight_decay, nesterov=nesterov,
     )
 
 
@@ -101,7 +114,8 @@ def adam(dtype: str, *, weight_decay: bool, decoupled: bool) -> UpdateKernel:
     ]
     scalars = ("step_size", "eps_scaled", "b1", "one_minus_b1", "b2", "one_minus_b2", "wd",
                "decay")
-    return _kernel("adam", dtype, ("g",), scalars, ("w", "m", "v"), lines)
+    return _kernel("adam", dtype, ("g",), scalars, ("w", "m", "v"), lines,
+                   weight_decay=weight_decay, decoupled=decoupled)
 
 
 def rmsprop(dtype: str, *, weight_decay: bool, momentum: bool) -> UpdateKernel:
@@ -118,4 +132,5 @@ def rmsprop(dtype: str, *, weight_decay: bool, momentum: bool) -> UpdateKernel:
     else:
         lines.append("w = w - lr * scaled;")
     scalars = ("lr", "rho", "one_minus_rho", "eps", "wd", "mu")
-    return _kernel("rmsprop", dtype, ("g",), scalars, outputs, lines)
+    return _kernel("rmsprop", dtype, ("g",), scalars, outputs, lines,
+                   weight_decay=weight_decay, momentum=momentum)

@@ -5,7 +5,9 @@ array_api_strict, torch or scipy, or tells backends apart by name.
   one ``array_namespace`` call (:func:`namespace_of`);
 - :mod:`.special`: erf/erfc per namespace (native or pure Array API);
 - :mod:`.base`: :class:`Backend`, anynn's "ops" object;
-- :mod:`.cupy`: :class:`CupyBackend`, overriding only what differs on a GPU.
+- :mod:`.cupy`: :class:`CupyBackend`, overriding only what differs on a GPU;
+- :mod:`.numpy_backend`: :class:`NumpyBackend`, fused optimizer updates as in-place
+  ufuncs (:mod:`.host_updates`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .namespaces import (
     namespace_of,
     normalize_dtype_name,
 )
+from .numpy_backend import NumpyBackend
 from .special import (
     ArrayFunction,
     erf,
@@ -52,6 +55,7 @@ __all__ = [
     "CupyBackend",
     "Kernel",
     "NamespaceSpec",
+    "NumpyBackend",
     "available_backends",
     "clip",
     "cupy_available",

@@ -314,6 +314,15 @@ class Backend:
         _KERNELS[key] = kernel
         return kernel
 
+    def update_function(self, spec: Any, *, description: str | None = None) -> Kernel | None:
+        """The fused optimizer update of ``spec`` (an :class:`anynn.update_kernels.UpdateKernel`),
+        called ``update(g, *scalars, w, *state)``, or None: the standard path.
+
+        Here the compiled kernel (:meth:`elementwise_kernel`); NumPy runs ufuncs instead.
+        """
+        return self.elementwise_kernel(spec.in_params, spec.out_params, spec.body, spec.name,
+                                       description=description)
+
     def _compile_kernel(self, in_params: str, out_params: str, body: str, name: str) -> Kernel:
         """Build and compile one kernel (raises on failure); only where ``compiles_kernels``."""
         raise NotImplementedError(f"{type(self).__name__} compiles no kernels")
