@@ -214,9 +214,20 @@ class Optimizer:
         """The scalars of this step (shared by the fused and the standard path)."""
         return {"lr": lr, "wd": self.weight_decay}
 
+    def _redefines_update(self) -> bool:
+        """Whether a subclass changed ``_update`` below the class that wrote its kernel.
+
+        Such a subclass (a user's variant of Adam, say) keeps its own rule: a fused kernel
+        would silently compute its parent's.
+        """
+        mro = type(self).__mro__
+        update_owner = next(k for k in mro if "_update" in vars(k))
+        kernel_owner = next(k for k in mro if "update_kernel" in vars(k))
+        return update_owner is not kernel_owner and issubclass(update_owner, kernel_owner)
+
     def _bind_kernels(self, backend: Backend) -> None:
         self.fused_update = self._outer_update = None
-        spec = self.update_kernel(backend.dtype_name)
+        spec = None if self._redefines_update() else self.update_kernel(backend.dtype_name)
         if spec is None:
             return
         description = f"the {self.name} update ({backend.dtype_name})"

@@ -84,3 +84,24 @@ def test_the_host_outer_product_sgd_equals_the_standard_path(dtype: str) -> None
     fused._outer_update(column, row, 0.1, transposed.value)
     np.testing.assert_allclose(transposed.value, standard.value, rtol=TOLERANCE[dtype],
                                atol=TOLERANCE[dtype])
+
+
+def test_a_subclass_that_redefines_the_update_keeps_its_rule() -> None:
+    """A user's variant that overrides ``_update`` only is never replaced by a fused kernel."""
+    import anynn
+
+    class HalfStepAdam(anynn.optimizers.Adam):
+        calls = 0
+
+        def _update(self, params, lr):  # type: ignore[no-untyped-def]
+            type(self).calls += 1
+            super()._update(params, lr / 2)
+
+    net = anynn.Network(3, [4, 1], backend="numpy", seed=0)
+    X = np.linspace(-1, 1, 24).reshape(8, 3)
+    net.fit(X, X[:, :1], epochs=2, batch_size=4, optimizer=HalfStepAdam(lr=0.01), verbose=0)
+    assert HalfStepAdam.calls == 4
+    plain = anynn.optimizers.Adam(lr=0.01)
+    net2 = anynn.Network(3, [4, 1], backend="numpy", seed=0)
+    net2.fit(X, X[:, :1], epochs=1, batch_size=8, optimizer=plain, verbose=0)
+    assert plain.fused_update is not None  # the built-in keeps its fused update
