@@ -106,6 +106,18 @@ def _sgd_outer(flags: tuple[str, ...]) -> Kernel:  # noqa: ARG001 - one variant
     return update
 
 
+def _root_mean_square(grad: np.ndarray, mean_square: np.ndarray, decay: float,
+                      one_minus_decay: float, eps: float, out: np.ndarray) -> None:
+    """Update ``mean_square`` to ``decay * it + (1 - decay) * grad**2`` in place, and write
+    ``sqrt(mean_square) + eps`` (the denominator of Adam and RMSprop) into ``out``."""
+    np.multiply(grad, grad, out=out)
+    out *= one_minus_decay
+    mean_square *= decay
+    mean_square += out
+    np.sqrt(mean_square, out=out)
+    out += eps
+
+
 def _adam(flags: tuple[str, ...]) -> Kernel:
     scratch = _Scratch()
     decoupled = "weight_decay" in flags and "decoupled" in flags
@@ -121,12 +133,7 @@ def _adam(flags: tuple[str, ...]) -> Kernel:
         np.multiply(grad, one_minus_b1, out=step)
         m *= b1
         m += step
-        np.multiply(grad, grad, out=step)
-        step *= one_minus_b2
-        v *= b2
-        v += step
-        np.sqrt(v, out=step)
-        step += eps_scaled
+        _root_mean_square(grad, v, b2, one_minus_b2, eps_scaled, out=step)
         np.divide(m, step, out=step)
         step *= step_size
         w -= step
@@ -141,12 +148,7 @@ def _rmsprop(flags: tuple[str, ...]) -> Kernel:
                wd: float, mu: float, w: np.ndarray, s: np.ndarray, *buf: np.ndarray) -> None:
         grad = scratch.gradient(g, wd, w, weight_decay)
         step = scratch.like(w)
-        np.multiply(grad, grad, out=step)
-        step *= one_minus_rho
-        s *= rho
-        s += step
-        np.sqrt(s, out=step)
-        step += eps
+        _root_mean_square(grad, s, rho, one_minus_rho, eps, out=step)
         np.divide(grad, step, out=step)
         if momentum:
             momentum_buffer = buf[0]
