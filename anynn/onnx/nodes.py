@@ -26,6 +26,7 @@ import sympy
 
 from ..errors import ActivationError
 from ..symbolic import MAX_EXPANDED_POWER, SUPPORTED_NODES, float_value, spec_of
+from ..symbolic.form import product_factors, sum_terms
 from . import elementary
 from .graph_builder import NAMESPACE, GraphBuilder, Traced
 
@@ -110,9 +111,7 @@ def _column(spellings: tuple[str, str]) -> Spelling:
 
 # -- structural rules ---------------------------------------------------------------
 def _add(emitter: Emitter, expr: sympy.Add) -> Traced:
-    positive = [t for t in expr.args if not t.as_coeff_Mul()[0].is_negative]
-    negative = [-t for t in expr.args if t.as_coeff_Mul()[0].is_negative]
-    positive.sort(key=lambda t: bool(t.is_number))
+    positive, negative = sum_terms(expr)
     if positive:
         total = emitter.emit(positive[0])
         for term in positive[1:]:
@@ -135,14 +134,9 @@ def _mul(emitter: Emitter, expr: sympy.Mul) -> Traced:
     coeff, rest = expr.as_coeff_Mul()
     if coeff == -1:
         return -emitter.emit(rest)
-    numerator: list[Traced] = []
-    denominator: list[Traced] = []
-    for factor in expr.args:
-        base, exponent = factor.as_base_exp()
-        if not factor.is_number and exponent.is_Number and exponent < 0:
-            denominator.append(emitter.emit(sympy.Pow(base, -exponent)))
-        else:
-            numerator.append(emitter.emit(factor))
+    factors, divisors = product_factors(expr)
+    numerator = [emitter.emit(f) for f in factors]
+    denominator = [emitter.emit(d) for d in divisors]
     result = _product(numerator) if numerator else emitter.builder.constant(1.0)
     if denominator:
         result = result / _product(denominator)

@@ -134,6 +134,35 @@ def check_supported(expr: sympy.Basic) -> None:
             raise unsupported(node, expr)
 
 
+def sum_terms(expr: sympy.Add) -> tuple[list[sympy.Expr], list[sympy.Expr]]:
+    """``expr``'s terms in printing order: ``(added, subtracted)``.
+
+    Added terms come first, arrays before numbers, then the negated terms to subtract, so
+    every printer writes ``1.0 - y*y`` rather than ``-y*y + 1.0``.
+    """
+    added = [t for t in expr.args if not t.as_coeff_Mul()[0].is_negative]
+    subtracted = [-t for t in expr.args if t.as_coeff_Mul()[0].is_negative]
+    added.sort(key=lambda t: bool(t.is_number))
+    return added, subtracted
+
+
+def product_factors(expr: sympy.Mul) -> tuple[list[sympy.Expr], list[sympy.Expr]]:
+    """``expr``'s factors split as ``(numerator, denominator)``.
+
+    A factor with a negative numeric exponent goes to the denominator with the exponent
+    made positive, so printers divide once instead of raising to a negative power.
+    """
+    numerator: list[sympy.Expr] = []
+    denominator: list[sympy.Expr] = []
+    for factor in expr.args:
+        base, exponent = factor.as_base_exp()
+        if not factor.is_number and exponent.is_Number and exponent < 0:
+            denominator.append(sympy.Pow(base, -exponent))
+        else:
+            numerator.append(factor)
+    return numerator, denominator
+
+
 def straight_line(
     exprs: Sequence[sympy.Expr],
     bindings: Sequence[tuple[sympy.Symbol, sympy.Expr]],

@@ -22,7 +22,15 @@ import sympy
 
 from ..backend import sign_for, special_functions_for
 from ..errors import ActivationError
-from .form import MAX_EXPANDED_POWER, Form, float_value, straight_line, unsupported
+from .form import (
+    MAX_EXPANDED_POWER,
+    Form,
+    float_value,
+    product_factors,
+    straight_line,
+    sum_terms,
+    unsupported,
+)
 from .nodes import spec_of
 
 Array = Any
@@ -74,10 +82,7 @@ class ArrayApiPrinter:
         return spec.xp.format(*(self.print(a) for a in expr.args))
 
     def _print_Add(self, expr: sympy.Add) -> str:  # noqa: N802
-        # Positive terms first (arrays before numbers), then subtractions: ``1.0 - y*y``.
-        positive = [t for t in expr.args if not t.as_coeff_Mul()[0].is_negative]
-        negative = [-t for t in expr.args if t.as_coeff_Mul()[0].is_negative]
-        positive.sort(key=lambda t: bool(t.is_number))
+        positive, negative = sum_terms(expr)
         if positive:
             text = " + ".join(self.print(t) for t in positive)
         else:
@@ -90,14 +95,9 @@ class ArrayApiPrinter:
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1:
             return f"(-{self.print(rest)})"
-        numerator: list[str] = []
-        denominator: list[str] = []
-        for factor in expr.args:
-            base, exponent = factor.as_base_exp()
-            if not factor.is_number and exponent.is_Number and exponent < 0:
-                denominator.append(self.print(sympy.Pow(base, -exponent)))
-            else:
-                numerator.append(self.print(factor))
+        factors, divisors = product_factors(expr)
+        numerator = [self.print(f) for f in factors]
+        denominator = [self.print(d) for d in divisors]
         text = " * ".join(numerator) if numerator else "1.0"
         if denominator:
             text += " / " + (
